@@ -1,0 +1,30 @@
+import { GraphBuilder } from './ir/builder.js';
+import type { TensorConst, Value } from './ir/types.js';
+import { compile, emitForward, type CompiledModel } from './model/compile.js';
+import type { ModelLike } from './model/model.js';
+import { serializeModel } from './onnx/serialize.js';
+import { checkState, type ModelState, type TensorData } from './state.js';
+
+export const asConst = (t: TensorData): TensorConst => ({
+  kind: 'tensor',
+  dtype: t.data instanceof Float64Array ? 'float64' : 'float32',
+  dims: t.dims,
+  data: t.data,
+});
+
+/** Graph inputs for the model's data inputs, named as the user named them. */
+export function dataInputs(b: GraphBuilder, compiled: CompiledModel, leading: readonly string[] = []): Record<string, Value> {
+  return Object.fromEntries(compiled.inputs.map((i) => [i.name, b.input(i.name, i.dtype, [...leading, ...i.shape])]));
+}
+
+/** The inference model: data inputs → outputs, parameters stored as initializers. */
+export function exportInference(m: ModelLike, params: ModelState): Uint8Array {
+  const compiled = compile(m);
+  checkState(compiled, params, 'exportInference');
+  const b = new GraphBuilder();
+  const inputs = dataInputs(b, compiled);
+  const paramValues = Object.fromEntries(compiled.params.map((p) => [p.name, b.initializer(p.name, asConst(params[p.name]!))]));
+  const outputs = emitForward(b, compiled, { inputs, params: paramValues, training: false });
+  for (const [name, value] of Object.entries(outputs)) b.output(value, name);
+  return serializeModel({ graph: b.close('onnxpipe_inference'), initializers: b.initializers });
+}

@@ -1,0 +1,10 @@
+export { input, dense, concatenate, add, subtract, multiply, activation, dropout } from './model/layers.js';
+export type { InputOptions, DenseOptions, ConcatenateOptions, DropoutOptions } from './model/layers.js';
+export { activationNames, type ActivationName } from './model/activations.js';
+export type { InitializerName, InitializerSpec } from './model/initializers.js';
+export { SymbolicTensor } from './model/symbolic.js';
+export { Model, model, type ModelLike } from './model/model.js';
+export { summary } from './model/summary.js';
+export { initParams, stateToJSON, stateFromJSON, type ModelState, type TensorData, type TensorJSON, type InitOptions } from './state.js';
+export { exportInference } from './export.js';
+export { OPSET, IR_VERSION } from './onnx/serialize.js';

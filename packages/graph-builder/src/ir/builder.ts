@@ -1,0 +1,123 @@
+import { NameAuthority } from './names.js';
+import { ops, type OpName } from '../ops/index.js';
+import type { Attrs, DType, Initializer, Node, Shape, SubGraph, TensorConst, Value } from './types.js';
+
+const typedArrayFor: Record<DType, (values: readonly number[]) => ArrayLike<number | bigint | boolean>> = {
+  float32: (v) => Float32Array.from(v),
+  float64: (v) => Float64Array.from(v),
+  int32: (v) => Int32Array.from(v),
+  int64: (v) => BigInt64Array.from(v, (x) => BigInt(x)),
+  bool: (v) => v.map((x) => x !== 0),
+};
+
+export function tensorConst(dtype: DType, dims: readonly number[], values: readonly number[]): TensorConst {
+  return { kind: 'tensor', dtype, dims, data: typedArrayFor[dtype](values) };
+}
+
+/**
+ * The tape: records nodes, graph inputs/outputs and initializers in the order they are
+ * made, which is a topological order. Shapes are inferred as nodes are added, through
+ * the op table, so a misuse throws where it is written.
+ */
+export class GraphBuilder {
+  readonly nodes: Node[] = [];
+  readonly inputs: Value[] = [];
+  readonly outputs: Value[] = [];
+  private readonly initializerList: Initializer[] = [];
+  private readonly constantCache = new Map<string, Value>();
+  private readonly scopes: string[] = [];
+
+  constructor(
+    readonly names: NameAuthority = new NameAuthority(),
+    private readonly parent?: GraphBuilder,
+  ) {}
+
+  get initializers(): readonly Initializer[] {
+    return this.root.initializerList;
+  }
+
+  private get root(): GraphBuilder {
+    return this.parent ? this.parent.root : this;
+  }
+
+  input(name: string, dtype: DType, shape: Shape): Value {
+    const value: Value = { name: this.names.claim(name, 'input'), dtype, shape, producer: undefined };
+    this.inputs.push(value);
+    return value;
+  }
+
+  /** A named tensor stored in the model file (always in the outermost graph). */
+  initializer(name: string, data: TensorConst): Value {
+    const value: Value = { name: this.names.claim(name, 'initializer'), dtype: data.dtype, shape: data.dims, producer: undefined };
+    this.root.initializerList.push({ value, data });
+    return value;
+  }
+
+  /** A constant tensor; identical constants are stored once. */
+  constant(values: number | readonly number[], dtype: DType, dims?: readonly number[]): Value {
+    const list = typeof values === 'number' ? [values] : values;
+    const shape = dims ?? (typeof values === 'number' ? [] : [list.length]);
+    const key = `${dtype}|${shape.join(',')}|${list.join(',')}`;
+    const root = this.root;
+    const cached = root.constantCache.get(key);
+    if (cached) return cached;
+    const data = tensorConst(dtype, shape, list);
+    const value: Value = { ...root.initializer(this.names.fresh('const'), data), constant: data };
+    root.constantCache.set(key, value);
+    return value;
+  }
+
+  /** Add a node with one output and return that output. */
+  op(op: OpName, inputs: readonly (Value | null)[], attrs: Attrs = {}): Value {
+    const [first] = this.opMulti(op, inputs, attrs, 1);
+    return first as Value;
+  }
+
+  opMulti(op: OpName, inputs: readonly (Value | null)[], attrs: Attrs, outputCount: number): Value[] {
+    const scope = this.scopes.length > 0 ? `${this.scopes.join('/')}/` : '';
+    const name = this.names.fresh(`${scope}${op}`);
+    const signatures = ops[op].infer(inputs, attrs, name);
+    if (signatures.length < outputCount) {
+      throw new Error(`node ${name}: op ${op} has ${signatures.length} outputs, ${outputCount} were asked for`);
+    }
+    const outputs: Value[] = [];
+    const node: Node = { op, name, inputs, outputs, attrs };
+    signatures.slice(0, outputCount).forEach((sig, i) => {
+      outputs.push({ name: outputCount === 1 ? name : `${name}_${i}`, dtype: sig.dtype, shape: sig.shape, producer: node });
+    });
+    this.nodes.push(node);
+    return outputs;
+  }
+
+  /** Mark a value as a graph output, under `name` when given (through an Identity node). */
+  output(value: Value, name?: string): Value {
+    let out = value;
+    if (name !== undefined && name !== value.name) {
+      this.names.claim(name, 'output');
+      const node: Node = { op: 'Identity', name: `${name}/Identity`, inputs: [value], outputs: [], attrs: {} };
+      out = { name, dtype: value.dtype, shape: value.shape, producer: node };
+      (node.outputs as Value[]).push(out);
+      this.nodes.push(node);
+    }
+    this.outputs.push(out);
+    return out;
+  }
+
+  scoped<T>(scope: string, build: () => T): T {
+    this.scopes.push(scope);
+    try {
+      return build();
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  /** A builder for a nested graph (a Loop body) sharing this model's names and initializers. */
+  subgraph(): GraphBuilder {
+    return new GraphBuilder(this.names, this);
+  }
+
+  close(name: string): SubGraph {
+    return { kind: 'graph', name, inputs: this.inputs, outputs: this.outputs, nodes: this.nodes };
+  }
+}

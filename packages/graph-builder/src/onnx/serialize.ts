@@ -1,0 +1,82 @@
+import onnxProto from 'onnx-proto';
+import { onnxDataType } from './dtypes.js';
+import type { AttrValue, Initializer, Node, SubGraph, TensorConst, Value } from '../ir/types.js';
+
+const { onnx } = onnxProto;
+
+/** The one default-domain opset every model is emitted for (IR version 8 carries it). */
+export const OPSET = 18;
+export const IR_VERSION = 8;
+export const PRODUCER = 'onnxpipe';
+
+/** Attributes that ONNX types as FLOAT; every other numeric attribute is an INT. */
+const floatAttributes = new Set(['alpha', 'beta', 'gamma', 'epsilon']);
+
+function valueInfo(v: Value): onnxProto.onnx.IValueInfoProto {
+  const dim = v.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : d === '?' ? {} : { dimParam: d }));
+  return { name: v.name, type: { tensorType: { elemType: onnxDataType[v.dtype], shape: { dim } } } };
+}
+
+function rawBytes(t: TensorConst): Uint8Array {
+  const data = t.data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  return Uint8Array.from(data as ArrayLike<boolean | number>, (x) => (x ? 1 : 0));
+}
+
+export function tensorProto(name: string, t: TensorConst): onnxProto.onnx.ITensorProto {
+  return { name, dims: [...t.dims], dataType: onnxDataType[t.dtype], rawData: rawBytes(t) };
+}
+
+function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof v === 'number') return floatAttributes.has(name) ? { name, type: T.FLOAT, f: v } : { name, type: T.INT, i: v };
+  if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) {
+    if (v.every((x) => typeof x === 'number')) return { name, type: T.INTS, ints: v as number[] };
+    return { name, type: T.STRINGS, strings: (v as string[]).map((s) => new TextEncoder().encode(s)) };
+  }
+  const obj = v as SubGraph | TensorConst;
+  if (obj.kind === 'graph') return { name, type: T.GRAPH, g: graphProto(obj, []) };
+  return { name, type: T.TENSOR, t: tensorProto(name, obj) };
+}
+
+function nodeProto(n: Node): onnxProto.onnx.INodeProto {
+  return {
+    name: n.name,
+    opType: n.op,
+    domain: '',
+    input: n.inputs.map((v) => v?.name ?? ''),
+    output: n.outputs.map((v) => v.name),
+    attribute: Object.keys(n.attrs)
+      .sort()
+      .map((k) => attribute(k, n.attrs[k]!)),
+  };
+}
+
+function graphProto(g: SubGraph, initializers: readonly Initializer[]): onnxProto.onnx.IGraphProto {
+  return {
+    name: g.name,
+    input: g.inputs.map(valueInfo),
+    output: g.outputs.map(valueInfo),
+    node: g.nodes.map(nodeProto),
+    initializer: initializers.map((i) => tensorProto(i.value.name, i.data)),
+  };
+}
+
+export interface ModelDescription {
+  readonly graph: SubGraph;
+  readonly initializers: readonly Initializer[];
+  readonly docString?: string;
+}
+
+export function serializeModel({ graph, initializers, docString }: ModelDescription): Uint8Array {
+  const model = onnx.ModelProto.create({
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: '', version: OPSET }],
+    producerName: PRODUCER,
+    producerVersion: '0.1.0',
+    docString: docString ?? '',
+    graph: graphProto(graph, initializers),
+  });
+  return onnx.ModelProto.encode(model).finish();
+}

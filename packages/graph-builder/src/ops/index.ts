@@ -1,0 +1,26 @@
+import { Add, Div, Mul, Neg, Pow, Sub } from './arith.js';
+import { Abs, Erf, Exp, LeakyRelu, Log, Relu, Sigmoid, Sign, Softplus, Sqrt, Tanh } from './unary.js';
+import { LogSoftmax, Softmax } from './softmax.js';
+import { MatMul } from './matmul.js';
+import { Concat, Expand, Gather, Identity, Reshape, Shape, Size, Slice, Transpose, Unsqueeze } from './shape-ops.js';
+import { ReduceMean, ReduceSum } from './reduce.js';
+import { ArgMax, Cast, Clip, Dropout, Equal, Greater, Less, Not, OneHot, Where } from './misc.js';
+import { Loop } from './loop.js';
+import type { OpDef } from './types.js';
+
+/**
+ * Every op the builder can emit, all in the ONNX default domain. Each entry holds the
+ * op's shape rule and its gradient rule (null: not differentiable).
+ */
+export const ops = {
+  Add, Sub, Mul, Div, Neg, Pow,
+  Tanh, Sigmoid, Relu, LeakyRelu, Softplus, Exp, Log, Sqrt, Abs, Erf, Sign,
+  Softmax, LogSoftmax,
+  MatMul,
+  Concat, Reshape, Transpose, Identity, Unsqueeze, Expand, Shape, Size, Slice, Gather,
+  ReduceSum, ReduceMean,
+  Cast, Clip, Where, Greater, Less, Equal, Not, ArgMax, OneHot, Dropout,
+  Loop,
+} satisfies Record<string, OpDef>;
+
+export type OpName = keyof typeof ops;

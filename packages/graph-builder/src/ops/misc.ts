@@ -1,0 +1,72 @@
+import { arg, broadcastShapes, comparison, sameDType, floatInput, numAttr, sameAsFirst, staticDims } from './rules.js';
+import { scalar, unbroadcast } from './grad.js';
+import type { OpDef } from './types.js';
+import { dtypeFromOnnx, onnxDataType } from '../onnx/dtypes.js';
+import { isFloat, type Value } from '../ir/types.js';
+
+export const Cast: OpDef = {
+  infer: (inputs, attrs, node) => [{ dtype: dtypeFromOnnx(numAttr(attrs, 'to', 1)), shape: arg(inputs, 0, node).shape }],
+  vjp: ([dy], { inputs: [x] }, b) => [isFloat(x!.dtype) ? b.op('Cast', [dy!], { to: onnxDataType[x!.dtype] }) : null],
+};
+
+export const Clip: OpDef = {
+  infer: sameAsFirst,
+  vjp: ([dy], { inputs: [x, lo, hi] }, b) => {
+    let inside = b.op('Cast', [b.op('Not', [b.op('Less', [x!, lo!])])], { to: onnxDataType[x!.dtype] });
+    if (hi) inside = b.op('Mul', [inside, b.op('Cast', [b.op('Not', [b.op('Greater', [x!, hi])])], { to: onnxDataType[x!.dtype] })]);
+    return [b.op('Mul', [dy!, inside]), null, null];
+  },
+};
+
+export const Where: OpDef = {
+  infer: (inputs, _attrs, node) => {
+    const [cond, x, y] = [0, 1, 2].map((i) => arg(inputs, i, node)) as [Value, Value, Value];
+    const shape = broadcastShapes(broadcastShapes(cond.shape, x.shape, node), y.shape, node);
+    return [{ dtype: sameDType([x, y], node), shape }];
+  },
+  vjp: ([dy], { inputs: [cond, x, y] }, b) => {
+    const zero = scalar(b, 0, dy!);
+    return [null, unbroadcast(b, b.op('Where', [cond!, dy!, zero]), x!), unbroadcast(b, b.op('Where', [cond!, zero, dy!]), y!)];
+  },
+};
+
+export const Greater: OpDef = { infer: comparison, vjp: null };
+export const Less: OpDef = { infer: comparison, vjp: null };
+export const Equal: OpDef = { infer: comparison, vjp: null };
+export const Not: OpDef = { infer: (inputs, _a, node) => [{ dtype: 'bool', shape: arg(inputs, 0, node).shape }], vjp: null };
+
+export const ArgMax: OpDef = {
+  infer: (inputs, attrs, node) => {
+    const x = arg(inputs, 0, node);
+    const axis = numAttr(attrs, 'axis', 0);
+    const a = axis < 0 ? axis + x.shape.length : axis;
+    const keep = numAttr(attrs, 'keepdims', 1) === 1;
+    return [{ dtype: 'int64', shape: x.shape.flatMap((d, i) => (i !== a ? [d] : keep ? [1] : [])) }];
+  },
+  vjp: null,
+};
+
+export const OneHot: OpDef = {
+  infer: (inputs, _attrs, node) => {
+    const indices = arg(inputs, 0, node);
+    const [depth] = staticDims(arg(inputs, 1, node), node);
+    return [{ dtype: arg(inputs, 2, node).dtype, shape: [...indices.shape, depth!] }];
+  },
+  vjp: null,
+};
+
+/** Training-mode dropout: outputs (y, mask); y = x * mask / (1 - ratio). */
+export const Dropout: OpDef = {
+  infer: (inputs, _attrs, node) => {
+    const x = floatInput(inputs, 0, node);
+    return [
+      { dtype: x.dtype, shape: x.shape },
+      { dtype: 'bool', shape: x.shape },
+    ];
+  },
+  vjp: ([dy], { inputs: [x, ratio], outputs: [, mask] }, b) => {
+    const keep = b.op('Cast', [mask!], { to: onnxDataType[x!.dtype] });
+    const scale = b.op('Sub', [scalar(b, 1, x!), ratio!]);
+    return [b.op('Div', [b.op('Mul', [dy!, keep]), scale]), null, null];
+  },
+};

@@ -1,0 +1,136 @@
+import { arg, broadcastShapes, normalizeAxis, numAttr, sameAsFirst, sameDType, staticDims } from './rules.js';
+import { reshapeLike, unbroadcast } from './grad.js';
+import type { OpDef } from './types.js';
+import { formatShape, type Dim, type Value } from '../ir/types.js';
+
+export const Identity: OpDef = { infer: sameAsFirst, vjp: ([dy]) => [dy!] };
+
+export const Concat: OpDef = {
+  infer: (inputs, attrs, node) => {
+    const xs = inputs.map((_, i) => arg(inputs, i, node));
+    const first = xs[0];
+    if (!first) throw new Error(`node ${node}: Concat needs at least one input`);
+    const rank = first.shape.length;
+    const axis = normalizeAxis(numAttr(attrs, 'axis', -1), rank, node);
+    let total: Dim = 0;
+    for (const x of xs) {
+      const mismatch = x.shape.length !== rank || x.shape.some((d, i) => i !== axis && d !== first.shape[i]);
+      if (mismatch) {
+        throw new Error(`node ${node}: cannot concatenate ${xs.map((v) => formatShape(v.shape)).join(', ')} along axis ${axis}`);
+      }
+      const d = x.shape[axis]!;
+      total = typeof total === 'number' && typeof d === 'number' ? total + d : '?';
+    }
+    const shape = [...first.shape];
+    shape[axis] = total;
+    return [{ dtype: sameDType(xs, node), shape }];
+  },
+  vjp: ([dy], { inputs, attrs, name }, b) => {
+    const axis = normalizeAxis(numAttr(attrs, 'axis', -1), dy!.shape.length, name);
+    let offset = 0;
+    return inputs.map((x) => {
+      const size = x!.shape[axis];
+      if (typeof size !== 'number') throw new Error(`no gradient rule for op Concat along symbolic axis (node ${name})`);
+      const slice = b.op('Slice', [dy!, b.constant([offset], 'int64'), b.constant([offset + size], 'int64'), b.constant([axis], 'int64')]);
+      offset += size;
+      return slice;
+    });
+  },
+};
+
+function reshapeTarget(x: Value, target: readonly Dim[]): Dim[] {
+  const out = target.map((d, i) => (d === 0 ? x.shape[i]! : d));
+  const hole = out.indexOf(-1);
+  if (hole < 0) return out;
+  const known = (dims: readonly Dim[]) => dims.reduce<number>((p, d) => (typeof d === 'number' && d !== -1 ? p * d : p), 1);
+  const symbols = x.shape.filter((d) => typeof d !== 'number');
+  const otherSymbols = out.filter((d) => typeof d !== 'number');
+  if (symbols.length === 0 && otherSymbols.length === 0) out[hole] = known(x.shape) / known(out);
+  else if (symbols.length === 1 && otherSymbols.length === 0 && known(x.shape) === known(out)) out[hole] = symbols[0]!;
+  else out[hole] = '?';
+  return out;
+}
+
+export const Reshape: OpDef = {
+  infer: (inputs, _attrs, node) => {
+    const x = arg(inputs, 0, node);
+    return [{ dtype: x.dtype, shape: reshapeTarget(x, staticDims(arg(inputs, 1, node), node)) }];
+  },
+  vjp: ([dy], { inputs: [x] }, b) => [reshapeLike(b, dy!, x!), null],
+};
+
+export const Transpose: OpDef = {
+  infer: (inputs, attrs, node) => {
+    const x = arg(inputs, 0, node);
+    const perm = (attrs.perm as readonly number[] | undefined) ?? x.shape.map((_, i) => x.shape.length - 1 - i);
+    return [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p]!) }];
+  },
+  vjp: ([dy], { attrs, inputs: [x] }, b) => {
+    const perm = (attrs.perm as readonly number[] | undefined) ?? x!.shape.map((_, i) => x!.shape.length - 1 - i);
+    const inverse = perm.map((_, i) => perm.indexOf(i));
+    return [b.op('Transpose', [dy!], { perm: inverse })];
+  },
+};
+
+export const Unsqueeze: OpDef = {
+  infer: (inputs, _attrs, node) => {
+    const x = arg(inputs, 0, node);
+    const axes = staticDims(arg(inputs, 1, node), node).map(Number);
+    const rank = x.shape.length + axes.length;
+    const norm = new Set(axes.map((a) => normalizeAxis(a, rank, node)));
+    const rest = [...x.shape];
+    const shape = Array.from({ length: rank }, (_, i) => (norm.has(i) ? 1 : rest.shift()!));
+    return [{ dtype: x.dtype, shape }];
+  },
+  vjp: ([dy], { inputs: [x] }, b) => [reshapeLike(b, dy!, x!), null],
+};
+
+export const Expand: OpDef = {
+  infer: (inputs, _attrs, node) => {
+    const x = arg(inputs, 0, node);
+    return [{ dtype: x.dtype, shape: broadcastShapes(x.shape, staticDims(arg(inputs, 1, node), node), node) }];
+  },
+  vjp: ([dy], { inputs: [x] }, b) => [unbroadcast(b, dy!, x!), null],
+};
+
+export const Shape: OpDef = {
+  infer: (inputs, _attrs, node) => [{ dtype: 'int64', shape: [arg(inputs, 0, node).shape.length] }],
+  vjp: null,
+};
+
+export const Size: OpDef = {
+  infer: () => [{ dtype: 'int64', shape: [] }],
+  vjp: null,
+};
+
+export const Slice: OpDef = {
+  infer: (inputs, _attrs, node) => {
+    const x = arg(inputs, 0, node);
+    const starts = staticDims(arg(inputs, 1, node), node).map(Number);
+    const ends = staticDims(arg(inputs, 2, node), node).map(Number);
+    const axes = inputs[3] ? staticDims(inputs[3], node).map(Number) : starts.map((_, i) => i);
+    const shape = [...x.shape];
+    axes.forEach((a, i) => {
+      const axis = normalizeAxis(a, x.shape.length, node);
+      const d = x.shape[axis]!;
+      if (typeof d !== 'number') {
+        shape[axis] = '?';
+        return;
+      }
+      const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
+      shape[axis] = Math.max(clamp(ends[i]!) - clamp(starts[i]!), 0);
+    });
+    return [{ dtype: x.dtype, shape }];
+  },
+  vjp: null,
+};
+
+export const Gather: OpDef = {
+  infer: (inputs, attrs, node) => {
+    const x = arg(inputs, 0, node);
+    const indices = arg(inputs, 1, node);
+    const axis = normalizeAxis(numAttr(attrs, 'axis', 0), x.shape.length, node);
+    return [{ dtype: x.dtype, shape: [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)] }];
+  },
+  vjp: null,
+};

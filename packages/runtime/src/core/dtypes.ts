@@ -1,0 +1,52 @@
+export type NumericArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
+
+interface DtypeDef {
+  /** `TensorProto.DataType` value. */
+  onnx: number;
+  /** Allowed integer range; absent for floating-point types, which take any number. */
+  range?: readonly [min: number, max: number];
+  is(data: unknown): data is NumericArray;
+  from(values: readonly number[]): NumericArray;
+}
+
+const int = (min: number, max: number) => [min, max] as const;
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/** Every tensor element type this package reads and writes, keyed by its onnxruntime name. */
+export const DTYPES = {
+  float32: { onnx: 1, is: (d) => d instanceof Float32Array, from: (v) => Float32Array.from(v) },
+  uint8: { onnx: 2, range: int(0, 255), is: (d) => d instanceof Uint8Array, from: (v) => Uint8Array.from(v) },
+  int8: { onnx: 3, range: int(-128, 127), is: (d) => d instanceof Int8Array, from: (v) => Int8Array.from(v) },
+  uint16: { onnx: 4, range: int(0, 65535), is: (d) => d instanceof Uint16Array, from: (v) => Uint16Array.from(v) },
+  int16: { onnx: 5, range: int(-32768, 32767), is: (d) => d instanceof Int16Array, from: (v) => Int16Array.from(v) },
+  int32: { onnx: 6, range: int(-(2 ** 31), 2 ** 31 - 1), is: (d) => d instanceof Int32Array, from: (v) => Int32Array.from(v) },
+  int64: { onnx: 7, range: int(-SAFE, SAFE), is: (d) => d instanceof BigInt64Array, from: (v) => BigInt64Array.from(v, BigInt) },
+  bool: { onnx: 9, range: int(0, 1), is: (d) => d instanceof Uint8Array, from: (v) => Uint8Array.from(v) },
+  float64: { onnx: 11, is: (d) => d instanceof Float64Array, from: (v) => Float64Array.from(v) },
+  uint32: { onnx: 12, range: int(0, 2 ** 32 - 1), is: (d) => d instanceof Uint32Array, from: (v) => Uint32Array.from(v) },
+  uint64: { onnx: 13, range: int(0, SAFE), is: (d) => d instanceof BigUint64Array, from: (v) => BigUint64Array.from(v, BigInt) },
+} satisfies Record<string, DtypeDef>;
+
+export type Dtype = keyof typeof DTYPES;
+
+const BY_ONNX = new Map<number, Dtype>(
+  Object.entries(DTYPES).map(([name, def]) => [def.onnx, name as Dtype]),
+);
+
+export function dtypeFromOnnx(elemType: number): Dtype | undefined {
+  return BY_ONNX.get(elemType);
+}
+
+export function isDtype(name: string): name is Dtype {
+  return Object.hasOwn(DTYPES, name);
+}

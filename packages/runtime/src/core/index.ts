@@ -1,0 +1,14 @@
+export { ModelLoadError, RuntimeInputError } from './errors.js';
+export type { Dtype, NumericArray } from './dtypes.js';
+export type {
+  Dim,
+  LoadModel,
+  LoadOptions,
+  Model,
+  ModelSource,
+  NestedNumbers,
+  OutputTensor,
+  TensorData,
+  TensorInfo,
+  TensorLike,
+} from './types.js';

@@ -1,0 +1,121 @@
+import { DTYPES, type Dtype, type NumericArray } from './dtypes.js';
+import { RuntimeInputError } from './errors.js';
+import { describeValue, flattenNested } from './nested.js';
+import type { Dim, TensorInfo } from './types.js';
+
+export interface PreparedTensor {
+  dtype: Dtype;
+  data: NumericArray;
+  dims: number[];
+}
+
+export const formatShape = (shape: readonly Dim[]) => `[${shape.join(', ')}]`;
+
+const expectedNames = (infos: readonly TensorInfo[]) => `the model expects inputs: ${infos.map((i) => i.name).join(', ')}`;
+
+/** Throws unless `names` are exactly the model's input names; `prefix` locates the record (e.g. a batch row). */
+export function checkInputNames(infos: readonly TensorInfo[], names: readonly string[], prefix = ''): void {
+  const known = new Set(infos.map((i) => i.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw new RuntimeInputError(`${prefix}unknown input ${unknown.map((n) => `'${n}'`).join(', ')}; ${expectedNames(infos)}`);
+  }
+  const missing = infos.filter((i) => !names.includes(i.name));
+  if (missing.length > 0) {
+    const list = missing.map((i) => `'${i.name}'`).join(', ');
+    throw new RuntimeInputError(`${prefix}missing input${missing.length > 1 ? 's' : ''} ${list}; ${expectedNames(infos)}`);
+  }
+}
+
+/** Validates every input against the model's declared inputs and converts it to the declared dtype. */
+export function prepareInputs(infos: readonly TensorInfo[], inputs: Record<string, unknown>): Record<string, PreparedTensor> {
+  if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
+    throw new RuntimeInputError(`inputs must be a record of input name to tensor; ${expectedNames(infos)}`);
+  }
+  checkInputNames(infos, Object.keys(inputs));
+  const bound = new Map<string, { size: number; input: string }>();
+  const prepared: Record<string, PreparedTensor> = {};
+  for (const info of infos) {
+    const tensor = toTensor(info, inputs[info.name]);
+    checkShape(info, tensor.dims);
+    info.shape?.forEach((dim, axis) => {
+      if (typeof dim !== 'string' || dim === '?') return;
+      const size = tensor.dims[axis] as number;
+      const previous = bound.get(dim);
+      if (previous === undefined) bound.set(dim, { size, input: info.name });
+      else if (previous.size !== size) {
+        const who =
+          previous.input === info.name ? `input '${info.name}' disagrees` : `inputs '${previous.input}' and '${info.name}' disagree`;
+        throw new RuntimeInputError(`${who} on dimension '${dim}': ${previous.size} vs ${size}`);
+      }
+    });
+    prepared[info.name] = tensor;
+  }
+  return prepared;
+}
+
+function toTensor(info: TensorInfo, value: unknown): PreparedTensor {
+  const { name, dtype } = info;
+  if (typeof value === 'number' || Array.isArray(value)) {
+    const { dims, values } = flattenNested(name, value);
+    return { dtype, dims, data: convert(info, values, (i) => (dims.length === 0 ? '' : ` at [${unravel(i, dims).join(', ')}]`)) };
+  }
+  if (typeof value === 'object' && value !== null && 'dims' in value && 'data' in value) {
+    const dims = checkDims(name, value.dims);
+    const data = value.data;
+    if (!ArrayBuffer.isView(data) && !Array.isArray(data)) {
+      throw new RuntimeInputError(`input '${name}': data must be a typed array or an array of numbers, got ${describeValue(data)}`);
+    }
+    const length = (data as ArrayLike<unknown>).length;
+    const count = dims.reduce((a, b) => a * b, 1);
+    if (length !== count) {
+      throw new RuntimeInputError(`input '${name}': data has ${length} values but dims ${formatShape(dims)} need ${count}`);
+    }
+    if (DTYPES[dtype].is(data)) return { dtype, dims, data };
+    return { dtype, dims, data: convert(info, Array.from(data as ArrayLike<unknown>), (i) => ` at index ${i}`) };
+  }
+  throw new RuntimeInputError(
+    `input '${name}': expected nested number arrays, { data, dims } or an onnxruntime Tensor, got ${describeValue(value)}`,
+  );
+}
+
+function checkDims(name: string, dims: unknown): number[] {
+  if (!Array.isArray(dims) || !dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new RuntimeInputError(`input '${name}': dims must be an array of non-negative integers, got ${JSON.stringify(dims)}`);
+  }
+  return [...(dims as number[])];
+}
+
+function convert(info: TensorInfo, values: readonly unknown[], at: (index: number) => string): NumericArray {
+  const { range } = DTYPES[info.dtype] as { range?: readonly [number, number] };
+  values.forEach((v, i) => {
+    if (typeof v !== 'number') {
+      throw new RuntimeInputError(`input '${info.name}': value${at(i)} is ${describeValue(v)}, expected a number`);
+    }
+    if (range && !(Number.isInteger(v) && v >= range[0] && v <= range[1])) {
+      throw new RuntimeInputError(
+        `input '${info.name}': value${at(i)} is ${v}, expected an integer from ${range[0]} to ${range[1]} for dtype ${info.dtype}`,
+      );
+    }
+  });
+  return DTYPES[info.dtype].from(values as number[]);
+}
+
+function unravel(index: number, dims: readonly number[]): number[] {
+  const position: number[] = [];
+  for (let axis = dims.length - 1; axis >= 0; axis--) {
+    const size = dims[axis] as number;
+    position.unshift(index % size);
+    index = Math.floor(index / size);
+  }
+  return position;
+}
+
+function checkShape(info: TensorInfo, dims: readonly number[]): void {
+  if (info.shape === null) return;
+  const mismatch =
+    dims.length !== info.shape.length || info.shape.some((dim, axis) => typeof dim === 'number' && dim !== dims[axis]);
+  if (!mismatch) return;
+  const rank = dims.length === info.shape.length ? '' : ` (rank ${info.shape.length}, got rank ${dims.length})`;
+  throw new RuntimeInputError(`input '${info.name}': expected shape ${formatShape(info.shape)}, got ${formatShape(dims)}${rank}`);
+}
