@@ -48,7 +48,10 @@ export class GraphBuilder {
 
   /** A named tensor stored in the model file (always in the outermost graph). */
   initializer(name: string, data: TensorConst): Value {
-    const value: Value = { name: this.names.claim(name, 'initializer'), dtype: data.dtype, shape: data.dims, producer: undefined };
+    return this.storeInitializer({ name: this.names.claim(name, 'initializer'), dtype: data.dtype, shape: data.dims, producer: undefined }, data);
+  }
+
+  private storeInitializer(value: Value, data: TensorConst): Value {
     this.root.initializerList.push({ value, data });
     return value;
   }
@@ -62,7 +65,7 @@ export class GraphBuilder {
     const cached = root.constantCache.get(key);
     if (cached) return cached;
     const data = tensorConst(dtype, shape, list);
-    const value: Value = { ...root.initializer(this.names.fresh('const'), data), constant: data };
+    const value = this.storeInitializer({ name: this.names.fresh('const'), dtype, shape, producer: undefined, constant: data }, data);
     root.constantCache.set(key, value);
     return value;
   }
@@ -117,7 +120,34 @@ export class GraphBuilder {
     return new GraphBuilder(this.names, this);
   }
 
+  /** The finished graph, without the nodes that no output depends on. */
   close(name: string): SubGraph {
-    return { kind: 'graph', name, inputs: this.inputs, outputs: this.outputs, nodes: this.nodes };
+    const needed = new Set<Value>(this.outputs);
+    const kept: Node[] = [];
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const node = this.nodes[i]!;
+      if (!node.outputs.some((o) => needed.has(o))) continue;
+      kept.push(node);
+      for (const v of valuesRead(node)) needed.add(v);
+    }
+    return { kind: 'graph', name, inputs: this.inputs, outputs: this.outputs, nodes: kept.reverse() };
   }
+
+  /** The initializers that `graph` (or a graph nested in it) reads. */
+  initializersOf(graph: SubGraph): Initializer[] {
+    const read = new Set<Value>(graph.outputs);
+    for (const node of graph.nodes) for (const v of valuesRead(node)) read.add(v);
+    return this.initializers.filter((i) => read.has(i.value));
+  }
+}
+
+/** Every value a node reads, including the outer values its subgraphs read. */
+function valuesRead(node: Node): Value[] {
+  const read = node.inputs.filter((v): v is Value => v !== null);
+  for (const attr of Object.values(node.attrs)) {
+    if (typeof attr === 'object' && attr !== null && 'kind' in attr && attr.kind === 'graph') {
+      for (const inner of attr.nodes) read.push(...valuesRead(inner));
+    }
+  }
+  return read;
 }

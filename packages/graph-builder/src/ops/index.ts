@@ -4,7 +4,7 @@ import { LogSoftmax, Softmax } from './softmax.js';
 import { MatMul } from './matmul.js';
 import { Concat, Expand, Gather, Identity, Reshape, Shape, Size, Slice, Transpose, Unsqueeze } from './shape-ops.js';
 import { ReduceMean, ReduceSum } from './reduce.js';
-import { ArgMax, Cast, Clip, Dropout, Equal, Greater, Less, Not, OneHot, Where } from './misc.js';
+import { ArgMax, Cast, Clip, Dropout, Equal, Greater, Less, Max, Not, OneHot, Where } from './misc.js';
 import { Loop } from './loop.js';
 import type { OpDef } from './types.js';
 
@@ -19,7 +19,7 @@ export const ops = {
   MatMul,
   Concat, Reshape, Transpose, Identity, Unsqueeze, Expand, Shape, Size, Slice, Gather,
   ReduceSum, ReduceMean,
-  Cast, Clip, Where, Greater, Less, Equal, Not, ArgMax, OneHot, Dropout,
+  Cast, Clip, Where, Greater, Less, Equal, Max, Not, ArgMax, OneHot, Dropout,
   Loop,
 } satisfies Record<string, OpDef>;
 

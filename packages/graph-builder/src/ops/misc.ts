@@ -31,6 +31,13 @@ export const Where: OpDef = {
 };
 
 export const Greater: OpDef = { infer: comparison, vjp: null };
+export const Max: OpDef = {
+  infer: (inputs, _attrs, node) => {
+    const xs = inputs.map((_, i) => arg(inputs, i, node));
+    return [{ dtype: sameDType(xs, node), shape: xs.map((x) => x.shape).reduce((a, s) => broadcastShapes(a, s, node)) }];
+  },
+  vjp: null,
+};
 export const Less: OpDef = { infer: comparison, vjp: null };
 export const Equal: OpDef = { infer: comparison, vjp: null };
 export const Not: OpDef = { infer: (inputs, _a, node) => [{ dtype: 'bool', shape: arg(inputs, 0, node).shape }], vjp: null };

@@ -1,0 +1,50 @@
+import type { GraphBuilder } from './ir/builder.js';
+import { formatShape, type Node, type Value } from './ir/types.js';
+import { ops, type OpName } from './ops/index.js';
+
+/**
+ * Reverse-mode differentiation over the builder's tape: emits, into the same builder,
+ * the gradient of the scalar `loss` with respect to each value of `wrt`. Only nodes on a
+ * path from `wrt` to `loss` are visited; gradients of values used more than once add up.
+ */
+export function gradients(b: GraphBuilder, loss: Value, wrt: readonly Value[]): Value[] {
+  if (loss.shape.length !== 0) throw new Error(`gradients: the loss must be a scalar, got shape ${formatShape(loss.shape)}`);
+  const tape = [...b.nodes];
+  const reachable = new Set<Value>(wrt);
+  const onPath = new Set<Node>();
+  for (const node of tape) {
+    if (node.inputs.some((v) => v && reachable.has(v))) {
+      onPath.add(node);
+      node.outputs.forEach((o) => reachable.add(o));
+    }
+  }
+
+  const grads = new Map<Value, Value>([[loss, b.constant(1, loss.dtype)]]);
+  b.scoped('grad', () => {
+    for (let i = tape.length - 1; i >= 0; i--) {
+      const node = tape[i]!;
+      if (!onPath.has(node)) continue;
+      const dys = node.outputs.map((o) => grads.get(o) ?? null);
+      if (dys.every((d) => d === null)) continue;
+      const rule = ops[node.op as OpName]?.vjp;
+      if (!rule) throw new Error(`no gradient rule for op ${node.op} (node ${node.name})`);
+      const dxs = b.scoped(node.name, () => rule(dys, node, b));
+      node.inputs.forEach((x, k) => {
+        const dx = dxs[k];
+        if (!x || !dx || !reachable.has(x)) return;
+        const previous = grads.get(x);
+        grads.set(x, previous ? b.op('Add', [previous, dx]) : dx);
+      });
+    }
+  });
+
+  return wrt.map((w) => grads.get(w) ?? zerosLike(b, w));
+}
+
+function zerosLike(b: GraphBuilder, w: Value): Value {
+  const dims = w.shape.map((d) => {
+    if (typeof d !== 'number') throw new Error(`gradients: '${w.name}' does not affect the loss and has a symbolic shape`);
+    return d;
+  });
+  return b.constant(new Array<number>(dims.reduce((a, d) => a * d, 1)).fill(0), w.dtype, dims);
+}

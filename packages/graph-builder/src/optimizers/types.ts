@@ -1,0 +1,48 @@
+import type { GraphBuilder } from '../ir/builder.js';
+import type { Value } from '../ir/types.js';
+
+/** Graph inputs every optimizer update reads: the learning rate and the 1-based step number. */
+export interface Hyper {
+  readonly lr: Value;
+  readonly step: Value;
+}
+
+export interface ParamUpdate {
+  readonly param: Value;
+  readonly state: readonly Value[];
+}
+
+/** An optimizer as a graph fragment; its per-parameter state lives in `slots`, zeros at first. */
+export interface Optimizer {
+  readonly name: 'sgd' | 'adam' | 'adamw' | 'rmsprop';
+  /** Default learning rate, the initial value the trainer feeds to the `lr` input. */
+  readonly learningRate: number;
+  readonly slots: readonly string[];
+  /** Rescale gradients so their global L2 norm is at most this. */
+  readonly clipNorm: number | undefined;
+  readonly update: (b: GraphBuilder, param: Value, grad: Value, state: readonly Value[], hyper: Hyper) => ParamUpdate;
+}
+
+export interface CommonOptions {
+  readonly learningRate?: number;
+  readonly clipNorm?: number;
+}
+
+export function positive(value: unknown, what: string, where: string, allowZero = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new Error(`${where}: ${what} must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function fraction(value: unknown, what: string, where: string): number {
+  if (typeof value !== 'number' || !(value >= 0 && value < 1)) throw new Error(`${where}: ${what} must be in [0, 1), got ${JSON.stringify(value)}`);
+  return value;
+}
+
+export function common(options: CommonOptions, defaultLr: number, where: string): { learningRate: number; clipNorm: number | undefined } {
+  return {
+    learningRate: positive(options.learningRate ?? defaultLr, 'learningRate', where),
+    clipNorm: options.clipNorm === undefined ? undefined : positive(options.clipNorm, 'clipNorm', where),
+  };
+}

@@ -1,0 +1,267 @@
+import { gradients } from './autodiff.js';
+import { dataInputs } from './export.js';
+import { GraphBuilder } from './ir/builder.js';
+import { onnxDataType } from './onnx/dtypes.js';
+import { serializeModel } from './onnx/serialize.js';
+import { checkLossName, emitLoss, targetShape, type LossName } from './losses.js';
+import { compile, emitForward, type CompiledModel, type CompiledParam } from './model/compile.js';
+import type { ModelLike } from './model/model.js';
+import { resolveOptimizer, type Optimizer, type OptimizerName } from './optimizers/index.js';
+import type { DType, Value } from './ir/types.js';
+
+export type TargetDType = 'float32' | 'float64' | 'int32' | 'int64' | 'bool';
+
+export interface LossOptions {
+  /** One loss for every output, or one per output name. */
+  readonly loss: LossName | Readonly<Record<string, LossName>>;
+  /** dtype of the target inputs (default: the model's float type). Integer targets are cast; for categorical_cross_entropy they are class indices. */
+  readonly targetDType?: TargetDType;
+}
+
+export interface TrainStepOptions extends LossOptions {
+  readonly optimizer: OptimizerName | Optimizer;
+  /**
+   * 1 (default): one optimizer step per run. More: the fused model, an ONNX Loop over
+   * batches stacked along a leading 'steps' dimension (any number of them per run).
+   */
+  readonly stepsPerRun?: number;
+}
+
+export interface ParamSlot {
+  /** Graph input name. */
+  readonly name: string;
+  /** Graph output name of its updated value (`<name>.next`). */
+  readonly next: string;
+  readonly dims: readonly number[];
+}
+
+export interface StateSlot extends ParamSlot {
+  readonly param: string;
+  readonly slot: string;
+}
+
+/** Names and shapes of a train-step model's inputs and outputs. */
+export interface TrainStepSignature {
+  readonly fused: boolean;
+  readonly dtype: DType;
+  readonly inputs: readonly { readonly name: string; readonly shape: readonly (number | string)[] }[];
+  /** Output name → target input name. */
+  readonly targets: Readonly<Record<string, { readonly name: string; readonly dtype: TargetDType; readonly shape: readonly (number | string)[] }>>;
+  readonly params: readonly ParamSlot[];
+  readonly state: readonly StateSlot[];
+  /** Scalar inputs: learning rate and the 1-based number of the (first) step of this run. */
+  readonly lr: 'lr';
+  readonly step: 'step';
+  /** The optimizer's default learning rate. */
+  readonly learningRate: number;
+  /** Output: the loss (shape [] or, fused, [steps]). */
+  readonly loss: 'loss';
+  /** Output name → graph output with the predictions of this step. */
+  readonly predictions: Readonly<Record<string, string>>;
+}
+
+export interface TrainStepModel {
+  readonly bytes: Uint8Array;
+  readonly signature: TrainStepSignature;
+}
+
+export interface EvalModel {
+  readonly bytes: Uint8Array;
+  readonly signature: Omit<TrainStepSignature, 'state' | 'lr' | 'step' | 'learningRate' | 'fused'>;
+}
+
+interface Resolved {
+  readonly compiled: CompiledModel;
+  readonly dtype: DType;
+  readonly losses: Readonly<Record<string, LossName>>;
+  readonly targetDType: TargetDType;
+}
+
+function resolve(m: ModelLike, options: LossOptions, where: string): Resolved {
+  const compiled = compile(m);
+  if (compiled.params.length === 0) throw new Error(`${where}: the model has no trainable parameters`);
+  const dtype = compiled.params[0]!.dtype;
+  const losses: Record<string, LossName> = {};
+  for (const o of compiled.outputs) {
+    const spec = typeof options.loss === 'object' && options.loss !== null ? options.loss[o.name] : options.loss;
+    if (spec === undefined) throw new Error(`${where}: no loss given for output '${o.name}'`);
+    losses[o.name] = checkLossName(spec, `${where} (output '${o.name}')`);
+  }
+  if (typeof options.loss === 'object' && options.loss !== null) {
+    const unknown = Object.keys(options.loss).filter((k) => !(k in losses));
+    if (unknown.length > 0) throw new Error(`${where}: loss given for unknown outputs ${unknown.join(', ')}; outputs are ${Object.keys(losses).join(', ')}`);
+  }
+  const targetDType = options.targetDType ?? (dtype as TargetDType);
+  if (!Object.hasOwn(onnxDataType, targetDType)) throw new Error(`${where}: targetDType ${JSON.stringify(targetDType)} is not one of float32, float64, int32, int64, bool`);
+  return { compiled, dtype, losses, targetDType };
+}
+
+const targetName = (compiled: CompiledModel, output: string): string => (compiled.outputs.length === 1 ? 'target' : `target.${output}`);
+
+/** Target inputs, shaped from the outputs' static shapes. */
+function targetInputs(b: GraphBuilder, r: Resolved, leading: readonly string[]): Record<string, Value> {
+  return Object.fromEntries(
+    r.compiled.outputs.map((o) => {
+      const shape = targetShape(r.losses[o.name]!, { name: o.name, dtype: r.dtype, shape: o.tensor.shape, producer: undefined }, r.targetDType);
+      return [o.name, b.input(targetName(r.compiled, o.name), r.targetDType, [...leading, ...shape])];
+    }),
+  );
+}
+
+function paramRecord(params: readonly CompiledParam[], values: readonly Value[]): Record<string, Value> {
+  return Object.fromEntries(params.map((p, i) => [p.name, values[i]!]));
+}
+
+interface StepBindings {
+  readonly inputs: Readonly<Record<string, Value>>;
+  readonly targets: Readonly<Record<string, Value>>;
+  readonly params: readonly Value[];
+  readonly state: readonly (readonly Value[])[];
+  readonly lr: Value;
+  readonly step: Value;
+}
+
+function emitObjective(b: GraphBuilder, r: Resolved, bind: Omit<StepBindings, 'state' | 'lr' | 'step'>, training: boolean) {
+  const predictions = emitForward(b, r.compiled, { inputs: bind.inputs, params: paramRecord(r.compiled.params, bind.params), training });
+  const losses = r.compiled.outputs.map((o) => emitLoss(b, r.losses[o.name]!, predictions[o.name]!, bind.targets[o.name]!, `loss ${r.losses[o.name]} (output '${o.name}')`));
+  const loss = losses.reduce((total, l) => b.op('Add', [total, l]));
+  return { loss, predictions };
+}
+
+/** Rescale all gradients together so that their global L2 norm is at most `clipNorm`. */
+function clipByGlobalNorm(b: GraphBuilder, grads: readonly Value[], clipNorm: number): Value[] {
+  return b.scoped('clip', () => {
+    const squares = grads.map((g) => b.op('ReduceSum', [b.op('Mul', [g, g])], { keepdims: 0 }));
+    const norm = b.op('Sqrt', [squares.reduce((total, s) => b.op('Add', [total, s]))]);
+    const limit = b.constant(clipNorm, norm.dtype);
+    const scale = b.op('Div', [limit, b.op('Max', [norm, limit])]);
+    return grads.map((g) => b.op('Mul', [g, scale]));
+  });
+}
+
+/** One optimizer step: forward, loss, gradients, update. */
+function emitStep(b: GraphBuilder, r: Resolved, optimizer: Optimizer, bind: StepBindings) {
+  const { loss, predictions } = emitObjective(b, r, bind, true);
+  const raw = gradients(b, loss, bind.params);
+  const grads = optimizer.clipNorm === undefined ? raw : clipByGlobalNorm(b, raw, optimizer.clipNorm);
+  const updates = r.compiled.params.map((p, i) =>
+    b.scoped(`update/${p.name}`, () => optimizer.update(b, bind.params[i]!, grads[i]!, bind.state[i]!, { lr: bind.lr, step: bind.step })),
+  );
+  return { loss, predictions, params: updates.map((u) => u.param), state: updates.map((u) => u.state) };
+}
+
+/**
+ * The train-step model. Inputs: the data inputs, `target` (or `target.<output>` for several
+ * outputs), every parameter, the optimizer state `<param>.<slot>`, `lr` and `step`.
+ * Outputs: `loss`, `<param>.next`, `<param>.<slot>.next` and the predictions, named as
+ * the inference model names its outputs. Each `.next` output feeds the next run's input.
+ */
+export function exportTrainStep(m: ModelLike, options: TrainStepOptions): TrainStepModel {
+  const where = 'exportTrainStep';
+  const r = resolve(m, options, where);
+  const optimizer = resolveOptimizer(options.optimizer);
+  const stepsPerRun = options.stepsPerRun ?? 1;
+  if (!Number.isInteger(stepsPerRun) || stepsPerRun < 1) throw new Error(`${where}: stepsPerRun must be a positive integer, got ${JSON.stringify(stepsPerRun)}`);
+  const fused = stepsPerRun > 1;
+  const { params } = r.compiled;
+
+  const b = new GraphBuilder();
+  const leading = fused ? ['steps'] : [];
+  const inputs = dataInputs(b, r.compiled, leading);
+  const targets = targetInputs(b, r, leading);
+  const paramInputs = params.map((p) => b.input(p.name, p.dtype, p.shape));
+  const stateInputs = params.map((p) => optimizer.slots.map((slot) => b.input(`${p.name}.${slot}`, p.dtype, p.shape)));
+  const lr = b.input('lr', r.dtype, []);
+  const step = b.input('step', r.dtype, []);
+
+  const result = fused
+    ? emitLoop(b, r, optimizer, { inputs, targets, params: paramInputs, state: stateInputs, lr, step })
+    : emitStep(b, r, optimizer, { inputs, targets, params: paramInputs, state: stateInputs, lr, step });
+
+  b.output(result.loss, 'loss');
+  params.forEach((p, i) => b.output(result.params[i]!, `${p.name}.next`));
+  params.forEach((p, i) => optimizer.slots.forEach((slot, k) => b.output(result.state[i]![k]!, `${p.name}.${slot}.next`)));
+  const predictions: Record<string, string> = {};
+  for (const o of r.compiled.outputs) predictions[o.name] = b.output(result.predictions[o.name]!, o.name).name;
+
+  const graph = b.close(fused ? 'onnxpipe_train_loop' : 'onnxpipe_train_step');
+  return {
+    bytes: serializeModel({ graph, initializers: b.initializersOf(graph) }),
+    signature: {
+      fused,
+      dtype: r.dtype,
+      inputs: r.compiled.inputs.map((i) => ({ name: i.name, shape: [...leading, ...i.shape] })),
+      targets: Object.fromEntries(Object.entries(targets).map(([o, v]) => [o, { name: v.name, dtype: r.targetDType, shape: [...v.shape] }])),
+      params: params.map((p) => ({ name: p.name, next: `${p.name}.next`, dims: p.shape })),
+      state: params.flatMap((p) => optimizer.slots.map((slot) => ({ name: `${p.name}.${slot}`, next: `${p.name}.${slot}.next`, param: p.name, slot, dims: p.shape }))),
+      lr: 'lr',
+      step: 'step',
+      learningRate: optimizer.learningRate,
+      loss: 'loss',
+      predictions,
+    },
+  };
+}
+
+/** K steps in one ONNX Loop: each iteration takes the K-th slice of the stacked inputs. */
+function emitLoop(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: StepBindings) {
+  const body = b.subgraph();
+  const iter = body.input('loop.iter', 'int64', []);
+  const cond = body.input('loop.cond', 'bool', []);
+  const params = r.compiled.params.map((p) => body.input(`loop.${p.name}`, p.dtype, p.shape));
+  const state = r.compiled.params.map((p) => optimizer.slots.map((slot) => body.input(`loop.${p.name}.${slot}`, p.dtype, p.shape)));
+  const slice = (v: Value) => body.op('Gather', [v, iter], { axis: 0 });
+  const step = body.op('Add', [outer.step, body.op('Cast', [iter], { to: onnxDataType[r.dtype] })]);
+  const inner = emitStep(body, r, optimizer, {
+    inputs: Object.fromEntries(Object.entries(outer.inputs).map(([k, v]) => [k, slice(v)])),
+    targets: Object.fromEntries(Object.entries(outer.targets).map(([k, v]) => [k, slice(v)])),
+    params,
+    state,
+    lr: outer.lr,
+    step,
+  });
+  body.output(body.op('Identity', [cond]));
+  inner.params.forEach((p) => body.output(p));
+  inner.state.flat().forEach((s) => body.output(s));
+  body.output(inner.loss);
+  r.compiled.outputs.forEach((o) => body.output(inner.predictions[o.name]!));
+
+  const first = Object.values(outer.inputs)[0]!;
+  const trips = b.op('Gather', [b.op('Shape', [first]), b.constant(0, 'int64')], { axis: 0 });
+  const carried = [...outer.params, ...outer.state.flat()];
+  const outs = b.opMulti('Loop', [trips, b.constant(1, 'bool'), ...carried], { body: body.close('train_step_body') }, carried.length + 1 + r.compiled.outputs.length);
+  const nParams = outer.params.length;
+  let k = nParams;
+  return {
+    params: outs.slice(0, nParams),
+    state: outer.state.map((slots) => slots.map(() => outs[k++]!)),
+    loss: outs[carried.length]!,
+    predictions: Object.fromEntries(r.compiled.outputs.map((o, i) => [o.name, outs[carried.length + 1 + i]!])),
+  };
+}
+
+/** The eval model: data inputs, targets and parameters in; `loss` and predictions out, no update. */
+export function exportEval(m: ModelLike, options: LossOptions): EvalModel {
+  const r = resolve(m, options, 'exportEval');
+  const b = new GraphBuilder();
+  const inputs = dataInputs(b, r.compiled);
+  const targets = targetInputs(b, r, []);
+  const params = r.compiled.params.map((p) => b.input(p.name, p.dtype, p.shape));
+  const { loss, predictions } = emitObjective(b, r, { inputs, targets, params }, false);
+  b.output(loss, 'loss');
+  const names: Record<string, string> = {};
+  for (const o of r.compiled.outputs) names[o.name] = b.output(predictions[o.name]!, o.name).name;
+  const graph = b.close('onnxpipe_eval');
+  return {
+    bytes: serializeModel({ graph, initializers: b.initializersOf(graph) }),
+    signature: {
+      dtype: r.dtype,
+      inputs: r.compiled.inputs.map((i) => ({ name: i.name, shape: [...i.shape] })),
+      targets: Object.fromEntries(Object.entries(targets).map(([o, v]) => [o, { name: v.name, dtype: r.targetDType, shape: [...v.shape] }])),
+      params: r.compiled.params.map((p) => ({ name: p.name, next: `${p.name}.next`, dims: p.shape })),
+      loss: 'loss',
+      predictions: names,
+    },
+  };
+}
+
