@@ -9,5 +9,5 @@ export const loadModel = createLoadModel({
   InferenceSession: ort.InferenceSession,
   Tensor: ort.Tensor,
   executionProviders: ['cpu'],
-  readFile: async (path) => new Uint8Array(await readFile(path)),
+  readFile: (path) => readFile(path),
 });

@@ -1,3 +1,17 @@
+/** Element types this package reads and writes, by their onnxruntime names. */
+export type Dtype =
+  | 'float32'
+  | 'float64'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'bool';
+
 export type NumericArray =
   | Float32Array
   | Float64Array
@@ -19,34 +33,24 @@ interface DtypeDef {
   from(values: readonly number[]): NumericArray;
 }
 
-const int = (min: number, max: number) => [min, max] as const;
 const SAFE = Number.MAX_SAFE_INTEGER;
 
-/** Every tensor element type this package reads and writes, keyed by its onnxruntime name. */
-export const DTYPES = {
+export const DTYPES: Record<Dtype, DtypeDef> = {
   float32: { onnx: 1, is: (d) => d instanceof Float32Array, from: (v) => Float32Array.from(v) },
-  uint8: { onnx: 2, range: int(0, 255), is: (d) => d instanceof Uint8Array, from: (v) => Uint8Array.from(v) },
-  int8: { onnx: 3, range: int(-128, 127), is: (d) => d instanceof Int8Array, from: (v) => Int8Array.from(v) },
-  uint16: { onnx: 4, range: int(0, 65535), is: (d) => d instanceof Uint16Array, from: (v) => Uint16Array.from(v) },
-  int16: { onnx: 5, range: int(-32768, 32767), is: (d) => d instanceof Int16Array, from: (v) => Int16Array.from(v) },
-  int32: { onnx: 6, range: int(-(2 ** 31), 2 ** 31 - 1), is: (d) => d instanceof Int32Array, from: (v) => Int32Array.from(v) },
-  int64: { onnx: 7, range: int(-SAFE, SAFE), is: (d) => d instanceof BigInt64Array, from: (v) => BigInt64Array.from(v, BigInt) },
-  bool: { onnx: 9, range: int(0, 1), is: (d) => d instanceof Uint8Array, from: (v) => Uint8Array.from(v) },
+  uint8: { onnx: 2, range: [0, 255], is: (d) => d instanceof Uint8Array, from: (v) => Uint8Array.from(v) },
+  int8: { onnx: 3, range: [-128, 127], is: (d) => d instanceof Int8Array, from: (v) => Int8Array.from(v) },
+  uint16: { onnx: 4, range: [0, 65535], is: (d) => d instanceof Uint16Array, from: (v) => Uint16Array.from(v) },
+  int16: { onnx: 5, range: [-32768, 32767], is: (d) => d instanceof Int16Array, from: (v) => Int16Array.from(v) },
+  int32: { onnx: 6, range: [-(2 ** 31), 2 ** 31 - 1], is: (d) => d instanceof Int32Array, from: (v) => Int32Array.from(v) },
+  int64: { onnx: 7, range: [-SAFE, SAFE], is: (d) => d instanceof BigInt64Array, from: (v) => BigInt64Array.from(v, BigInt) },
+  bool: { onnx: 9, range: [0, 1], is: (d) => d instanceof Uint8Array, from: (v) => Uint8Array.from(v) },
   float64: { onnx: 11, is: (d) => d instanceof Float64Array, from: (v) => Float64Array.from(v) },
-  uint32: { onnx: 12, range: int(0, 2 ** 32 - 1), is: (d) => d instanceof Uint32Array, from: (v) => Uint32Array.from(v) },
-  uint64: { onnx: 13, range: int(0, SAFE), is: (d) => d instanceof BigUint64Array, from: (v) => BigUint64Array.from(v, BigInt) },
-} satisfies Record<string, DtypeDef>;
+  uint32: { onnx: 12, range: [0, 2 ** 32 - 1], is: (d) => d instanceof Uint32Array, from: (v) => Uint32Array.from(v) },
+  uint64: { onnx: 13, range: [0, SAFE], is: (d) => d instanceof BigUint64Array, from: (v) => BigUint64Array.from(v, BigInt) },
+};
 
-export type Dtype = keyof typeof DTYPES;
-
-const BY_ONNX = new Map<number, Dtype>(
-  Object.entries(DTYPES).map(([name, def]) => [def.onnx, name as Dtype]),
-);
+const BY_ONNX = new Map(Object.entries(DTYPES).map(([name, def]) => [def.onnx, name as Dtype]));
 
 export function dtypeFromOnnx(elemType: number): Dtype | undefined {
   return BY_ONNX.get(elemType);
-}
-
-export function isDtype(name: string): name is Dtype {
-  return Object.hasOwn(DTYPES, name);
 }

@@ -12,3 +12,4 @@ export type {
   TensorInfo,
   TensorLike,
 } from './types.js';
+export { prepareInputs, type PreparedTensor } from './inputs.js';

@@ -58,12 +58,13 @@ function toTensor(info: TensorInfo, value: unknown): PreparedTensor {
   const { name, dtype } = info;
   if (typeof value === 'number' || Array.isArray(value)) {
     const { dims, values } = flattenNested(name, value);
-    return { dtype, dims, data: convert(info, values, (i) => (dims.length === 0 ? '' : ` at [${unravel(i, dims).join(', ')}]`)) };
+    const at = (i: number) => (dims.length === 0 ? '' : ` at [${unravel(i, dims).join(', ')}]`);
+    return { dtype, dims, data: convert(info, values, at) };
   }
   if (typeof value === 'object' && value !== null && 'dims' in value && 'data' in value) {
     const dims = checkDims(name, value.dims);
     const data = value.data;
-    if (!ArrayBuffer.isView(data) && !Array.isArray(data)) {
+    if (!(ArrayBuffer.isView(data) && !(data instanceof DataView)) && !Array.isArray(data)) {
       throw new RuntimeInputError(`input '${name}': data must be a typed array or an array of numbers, got ${describeValue(data)}`);
     }
     const length = (data as ArrayLike<unknown>).length;
@@ -87,7 +88,7 @@ function checkDims(name: string, dims: unknown): number[] {
 }
 
 function convert(info: TensorInfo, values: readonly unknown[], at: (index: number) => string): NumericArray {
-  const { range } = DTYPES[info.dtype] as { range?: readonly [number, number] };
+  const { range } = DTYPES[info.dtype];
   values.forEach((v, i) => {
     if (typeof v !== 'number') {
       throw new RuntimeInputError(`input '${info.name}': value${at(i)} is ${describeValue(v)}, expected a number`);

@@ -9,21 +9,20 @@ export type TensorConstructor = typeof Tensor;
 
 /** A `Model` over an open onnxruntime session; inputs are validated against `info` before every run. */
 export function createModel(info: ModelInfo, session: InferenceSession, Tensor: TensorConstructor): Model {
-  let closed = false;
+  let closing: Promise<void> | undefined;
+  const running = new Set<Promise<unknown>>();
   const predict = async (inputs: Record<string, unknown>): Promise<Record<string, OutputTensor>> => {
-    if (closed) throw new Error('model is closed');
+    if (closing) throw new Error('model is closed');
     const prepared = prepareInputs(info.inputs, inputs);
     const feeds = Object.fromEntries(
       Object.entries(prepared).map(([name, t]) => [name, new Tensor(t.dtype, t.data, t.dims)]),
     );
-    const results = await session.run(feeds);
+    const run = session.run(feeds);
+    running.add(run);
+    const results = await run.finally(() => running.delete(run));
     return Object.fromEntries(info.outputs.map((o) => [o.name, toOutputTensor(o, results[o.name] as Tensor)]));
   };
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await session.release();
-  };
+  const close = () => (closing ??= Promise.allSettled(running).then(() => session.release()));
   return {
     inputs: info.inputs,
     outputs: info.outputs,
