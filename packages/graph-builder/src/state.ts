@@ -69,9 +69,10 @@ export function stateFromJSON(json: unknown): ModelState {
   const state: ModelState = {};
   for (const [k, v] of Object.entries(json as Record<string, Partial<TensorJSON>>)) {
     const { dtype, dims, data } = v ?? {};
-    const size = Array.isArray(dims) ? dims.reduce((a, d) => a * d, 1) : NaN;
-    if ((dtype !== 'float32' && dtype !== 'float64') || !Array.isArray(dims) || !Array.isArray(data) || data.length !== size || data.some((x) => typeof x !== 'number')) {
-      throw new Error(`stateFromJSON: tensor '${k}' must be { dtype: 'float32' | 'float64', dims: number[], data: number[] } with as many numbers as dims imply`);
+    const validDims = Array.isArray(dims) && dims.every((d) => Number.isInteger(d) && d > 0);
+    const size = validDims ? dims.reduce((a, d) => a * d, 1) : NaN;
+    if ((dtype !== 'float32' && dtype !== 'float64') || !validDims || !Array.isArray(data) || data.length !== size || data.some((x) => typeof x !== 'number')) {
+      throw new Error(`stateFromJSON: tensor '${k}' must be { dtype: 'float32' | 'float64', dims: positive integers, data: number[] } with as many numbers as dims imply`);
     }
     state[k] = { data: dtype === 'float64' ? Float64Array.from(data) : Float32Array.from(data), dims: [...dims] };
   }

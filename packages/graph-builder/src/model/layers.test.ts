@@ -247,6 +247,8 @@ describe('state JSON', () => {
     ['too few values', { a: { dtype: 'float32', dims: [2, 2], data: [1, 2, 3] } }],
     ['a non-number value', { a: { dtype: 'float32', dims: [2], data: [1, '2'] } }],
     ['missing data', { a: { dtype: 'float32', dims: [1] } }],
+    ['negative dims', { a: { dtype: 'float32', dims: [-1, -1], data: [1] } }],
+    ['string dims', { a: { dtype: 'float32', dims: ['2'], data: [1, 2] } }],
   ];
   for (const [what, json] of malformed) {
     it(`stateFromJSON rejects ${what}`, () => {
