@@ -1,0 +1,85 @@
+import { prepareInputs, RuntimeInputError, type PreparedTensor, type TensorInfo } from '@onnxpipe/runtime';
+import type { Batch, Data } from './types.js';
+
+export interface PreparedBatch {
+  /** Graph input name → tensor (data inputs and targets). */
+  readonly tensors: Readonly<Record<string, PreparedTensor>>;
+  readonly size: number;
+}
+
+export interface BatchLayout {
+  readonly inputs: readonly TensorInfo[];
+  /** Output name → target input. */
+  readonly targets: Readonly<Record<string, TensorInfo>>;
+}
+
+/** Booleans (in nested arrays) become 0/1 so that boolean labels can be fed to a float target. */
+function booleansToNumbers(value: unknown): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (Array.isArray(value)) return value.some((v) => typeof v === 'boolean' || Array.isArray(v)) ? value.map(booleansToNumbers) : value;
+  return value;
+}
+
+function firstNaN(t: PreparedTensor): number {
+  if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) return -1;
+  return t.data.findIndex(Number.isNaN);
+}
+
+/**
+ * Validate one `[inputs, target]` batch against the train-step model and convert it to
+ * its dtypes. Errors name the batch index, the input and what was expected.
+ */
+export function prepareBatch(layout: BatchLayout, batch: unknown, index: number): PreparedBatch {
+  const where = `batch ${index}`;
+  if (!Array.isArray(batch) || batch.length !== 2) {
+    throw new RuntimeInputError(`${where}: expected [inputs, target], got ${Array.isArray(batch) ? `an array of ${batch.length}` : typeof batch}`);
+  }
+  const [inputs, target] = batch as unknown as Batch;
+  if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
+    throw new RuntimeInputError(`${where}: inputs must be a record of input name to tensor, got ${Array.isArray(inputs) ? 'an array' : typeof inputs}`);
+  }
+  const outputs = Object.keys(layout.targets);
+  const targets: Record<string, unknown> = {};
+  if (outputs.length === 1) targets[layout.targets[outputs[0]!]!.name] = booleansToNumbers(target);
+  else {
+    if (typeof target !== 'object' || target === null || Array.isArray(target)) {
+      throw new RuntimeInputError(`${where}: the model has outputs ${outputs.join(', ')}; the target must be a record with one tensor for each`);
+    }
+    for (const o of outputs) targets[layout.targets[o]!.name] = booleansToNumbers((target as Record<string, unknown>)[o]);
+  }
+  const infos = [...layout.inputs, ...Object.values(layout.targets)];
+  let tensors: Record<string, PreparedTensor>;
+  try {
+    tensors = prepareInputs(infos, { ...inputs, ...targets });
+  } catch (error) {
+    if (error instanceof RuntimeInputError) throw new RuntimeInputError(`${where}: ${error.message}`, { cause: error });
+    throw error;
+  }
+  for (const info of infos) {
+    const at = firstNaN(tensors[info.name]!);
+    if (at >= 0) throw new RuntimeInputError(`${where}: input '${info.name}' has NaN at flat index ${at}`);
+  }
+  return { tensors, size: tensors[layout.inputs[0]!.name]!.dims[0]! };
+}
+
+/**
+ * The batches of one epoch. A re-iterable source (an array, a Set, an object with
+ * [Symbol.iterator]) starts over each epoch; an iterator or generator object continues
+ * where the last epoch stopped. `limit` caps the number of batches.
+ */
+export async function* epochBatches<T>(source: Data<T>, cursor: { iterator?: Iterator<Batch<T>> | AsyncIterator<Batch<T>> }, limit: number): AsyncGenerator<Batch<T>> {
+  if (limit <= 0) return;
+  const iterable = source as Partial<Iterable<Batch<T>> & AsyncIterable<Batch<T>>>;
+  const make = iterable[Symbol.asyncIterator]?.bind(source) ?? iterable[Symbol.iterator]?.bind(source);
+  if (!make) throw new TypeError(`data must be an iterable or async iterable of [inputs, target] batches, got ${typeof source}`);
+  const fresh = make() as Iterator<Batch<T>> | AsyncIterator<Batch<T>>;
+  const isOneShot = (fresh as unknown) === source;
+  const iterator = isOneShot ? (cursor.iterator ??= fresh) : fresh;
+  let n = 0;
+  while (n < limit) {
+    const next = await iterator.next();
+    if (next.done) return;
+    n++;
+    yield next.value;
+  }
+}

@@ -1,0 +1,34 @@
+import { stateFromJSON, stateToJSON, type ModelState, type TensorJSON } from '@onnxpipe/graph-builder';
+
+/** Everything needed to resume training: parameters, optimizer state and counters. */
+export interface Checkpoint {
+  readonly format: 'onnxpipe-checkpoint';
+  readonly version: 1;
+  /** Epochs completed. */
+  readonly epoch: number;
+  /** Optimizer steps applied. */
+  readonly step: number;
+  readonly params: ModelState;
+  readonly optimizer: ModelState;
+}
+
+export function isCheckpoint(value: unknown): value is Checkpoint {
+  return typeof value === 'object' && value !== null && (value as { format?: unknown }).format === 'onnxpipe-checkpoint';
+}
+
+export function checkpointToJSON(c: Checkpoint): string {
+  return JSON.stringify({ ...c, params: stateToJSON(c.params), optimizer: stateToJSON(c.optimizer) });
+}
+
+export function checkpointFromJSON(text: string, where: string): Checkpoint {
+  let raw: { format?: unknown; version?: unknown; epoch?: unknown; step?: unknown; params?: Record<string, TensorJSON>; optimizer?: Record<string, TensorJSON> };
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${where}: not a JSON checkpoint (${(error as Error).message})`);
+  }
+  if (!isCheckpoint(raw) || raw.version !== 1 || !Number.isInteger(raw.epoch) || !Number.isInteger(raw.step)) {
+    throw new Error(`${where}: not an onnxpipe checkpoint (expected format 'onnxpipe-checkpoint', version 1, integer epoch and step)`);
+  }
+  return { format: 'onnxpipe-checkpoint', version: 1, epoch: raw.epoch as number, step: raw.step as number, params: stateFromJSON(raw.params), optimizer: stateFromJSON(raw.optimizer) };
+}
