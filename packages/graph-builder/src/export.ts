@@ -29,3 +29,14 @@ export function exportInference(m: ModelLike, params: ModelState): Uint8Array {
   const graph = b.close('onnxpipe_inference');
   return serializeModel({ graph, initializers: b.initializersOf(graph) });
 }
+
+/**
+ * A model that copies each input to the output `<name>.copy`: run on a device session, it
+ * brings device-resident tensors back to the host.
+ */
+export function exportCopy(tensors: readonly { readonly name: string; readonly dtype: 'float32' | 'float64'; readonly dims: readonly number[] }[]): Uint8Array {
+  const b = new GraphBuilder();
+  for (const t of tensors) b.output(b.op('Identity', [b.input(t.name, t.dtype, t.dims)]), `${t.name}.copy`);
+  const graph = b.close('onnxpipe_copy');
+  return serializeModel({ graph, initializers: [] });
+}

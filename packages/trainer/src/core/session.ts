@@ -1,5 +1,5 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
-import type { ModelState } from '@onnxpipe/graph-builder';
+import { exportCopy, type ModelState } from '@onnxpipe/graph-builder';
 import type { PreparedTensor } from '@onnxpipe/runtime';
 import { DeviceError } from './errors.js';
 import type { Device, OrtModule } from './types.js';
@@ -36,6 +36,9 @@ export async function createSession(ort: OrtModule, bytes: Uint8Array, settings:
   const options: InferenceSession.SessionOptions = {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
+    // Warnings such as "some nodes were not assigned to the preferred execution provider"
+    // (shape ops stay on the CPU by design) are noise for a training loop.
+    logSeverityLevel: 3,
     ...(settings.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: settings.intraOpNumThreads }),
     ...(settings.interOpNumThreads === undefined ? {} : { interOpNumThreads: settings.interOpNumThreads }),
     ...(provider !== settings.cpuProvider && deviceOutputs.length > 0
@@ -50,14 +53,35 @@ export async function createSession(ort: OrtModule, bytes: Uint8Array, settings:
   }
 }
 
-/** Host copies of tensors that may live on the device. */
-export async function download(tensors: Readonly<Record<string, Tensor>>, dims: (name: string) => readonly number[]): Promise<ModelState> {
-  const state: ModelState = {};
-  for (const [name, t] of Object.entries(tensors)) {
-    const data = t.location === 'cpu' ? t.data : await t.getData();
-    state[name] = { data: data as Float32Array | Float64Array, dims: [...dims(name)] };
-  }
-  return state;
+export interface TensorSpec {
+  readonly name: string;
+  readonly dtype: 'float32' | 'float64';
+  readonly dims: readonly number[];
+}
+
+/**
+ * Host copies of tensors that may live on the device. onnxruntime-node cannot read a
+ * gpu-buffer tensor directly (getData aborts the process), so device tensors go through a
+ * copy model run on the same device, whose outputs land on the host.
+ */
+export function hostCopier(ort: OrtModule, settings: SessionSettings, specs: readonly TensorSpec[]) {
+  let copy: Promise<InferenceSession> | undefined;
+  const dims = new Map(specs.map((s) => [s.name, s.dims]));
+  return {
+    async toHost(tensors: Readonly<Record<string, Tensor>>): Promise<ModelState> {
+      const names = Object.keys(tensors);
+      let host: Readonly<Record<string, Tensor>> = tensors;
+      if (names.some((n) => tensors[n]!.location !== 'cpu')) {
+        copy ??= createSession(ort, exportCopy(specs), settings);
+        const out = await (await copy).run(Object.fromEntries(specs.map((s) => [s.name, tensors[s.name]!])));
+        host = Object.fromEntries(names.map((n) => [n, out[`${n}.copy`]!]));
+      }
+      return Object.fromEntries(names.map((n) => [n, { data: host[n]!.data as Float32Array | Float64Array, dims: [...dims.get(n)!] }]));
+    },
+    async release(): Promise<void> {
+      await (await copy)?.release();
+    },
+  };
 }
 
 /** Feeds for the data inputs and targets: one batch as is, or K batches stacked along a new leading axis. */

@@ -20,7 +20,7 @@ import { isCheckpoint, type Checkpoint } from './checkpoint-format.js';
 import { BatchError, NonFiniteLossError } from './errors.js';
 import { metrics, RunningMean, type MetricFn, type MetricName } from './metrics.js';
 import { progressLog, type ProgressOutput } from './progress.js';
-import { batchFeeds, createSession, download, type SessionSettings } from './session.js';
+import { batchFeeds, createSession, hostCopier, type SessionSettings } from './session.js';
 import type { Data, Device, EventName, Handler, HandlerResult, LoopState, OrtModule } from './types.js';
 
 export interface TrainerOptions {
@@ -166,8 +166,9 @@ export class Trainer {
     const tensorOf = (t: { data: Float32Array | Float64Array; dims: readonly number[] }) => new ort.Tensor(dtype, t.data, t.dims);
     let params: Record<string, Tensor> = Object.fromEntries(sig.params.map((p) => [p.name, tensorOf(start.params[p.name]!)]));
     let optState: Record<string, Tensor> = Object.fromEntries(sig.state.map((s) => [s.name, tensorOf(start.optimizer[s.name]!)]));
-    const dimsOf = new Map([...sig.params, ...sig.state].map((p) => [p.name, p.dims]));
-    const hostParams = () => download(params, (n) => dimsOf.get(n)!);
+    const paramCopier = hostCopier(ort, this.settings, sig.params.map((p) => ({ name: p.name, dtype, dims: p.dims })));
+    const stateCopier = hostCopier(ort, this.settings, sig.state.map((p) => ({ name: p.name, dtype, dims: p.dims })));
+    const hostParams = () => paramCopier.toHost(params);
     const lr = new ort.Tensor(dtype, dtype === 'float64' ? Float64Array.of(this.optimizer.learningRate) : Float32Array.of(this.optimizer.learningRate), []);
 
     let step = start.step;
@@ -184,7 +185,7 @@ export class Trainer {
       loss: lastLoss,
       metrics: epochMetrics,
       params: hostParams,
-      optimizerState: () => download(optState, (n) => dimsOf.get(n)!),
+      optimizerState: () => stateCopier.toHost(optState),
     });
 
     const cursor = {};
@@ -296,6 +297,8 @@ export class Trainer {
     } finally {
       await session.release();
       await evalSession?.release();
+      await paramCopier.release();
+      await stateCopier.release();
     }
   }
 }
