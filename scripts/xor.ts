@@ -21,14 +21,14 @@ const state = await trainer(model, 'binary_cross_entropy', 'sgd', { seed: 42 })
   .run(xorBatches(32, 7) as Iterable<Batch>, {}, { epochs: 10, iterations: 1000 });
 
 const p = await predict(model, state, { x1: [[0]], x2: [[1]] });
-console.log(`\npredict({ x1: [[0]], x2: [[1]] }) = ${p.data[0]!.toFixed(4)}`);
+console.log(`\npredict({ x1: [[0]], x2: [[1]] }) = ${Number(p.data[0]).toFixed(4)}`);
 
 const pairs = [[0, 0], [0, 1], [1, 0], [1, 1]] as const;
 const table = await predict(model, state, { x1: pairs.map(([a]) => [a]), x2: pairs.map(([, b]) => [b]) });
 let correct = 0;
 console.log('\nx1 x2 | xor | model');
 pairs.forEach(([a, b], i) => {
-  const y = table.data[i] as number;
+  const y = Number(table.data[i]);
   if (Number(y >= 0.5) === (a ^ b)) correct++;
   console.log(` ${a}  ${b} |  ${a ^ b}  | ${y.toFixed(4)}`);
 });

@@ -1,4 +1,4 @@
-import type { GraphBuilder } from './ir/builder.js';
+import type { Composite, GraphBuilder } from './ir/builder.js';
 import { formatShape, type Node, type Value } from './ir/types.js';
 import { ops, type OpName } from './ops/index.js';
 
@@ -20,21 +20,31 @@ export function gradients(b: GraphBuilder, loss: Value, wrt: readonly Value[]): 
   }
 
   const grads = new Map<Value, Value>([[loss, b.constant(1, loss.dtype)]]);
+  const accumulate = (inputs: readonly (Value | null)[], dxs: readonly (Value | null)[]) =>
+    inputs.forEach((x, k) => {
+      const dx = dxs[k];
+      if (!x || !dx || !reachable.has(x)) return;
+      const previous = grads.get(x);
+      grads.set(x, previous ? b.op('Add', [previous, dx]) : dx);
+    });
+  const compositeOf = new Map<Node, Composite>();
+  for (const c of b.composites) for (const n of c.nodes) compositeOf.set(n, c);
+
   b.scoped('grad', () => {
     for (let i = tape.length - 1; i >= 0; i--) {
       const node = tape[i]!;
       if (!onPath.has(node)) continue;
+      const composite = compositeOf.get(node);
+      if (composite) {
+        const dy = composite.output.producer === node ? grads.get(composite.output) : undefined;
+        if (dy) accumulate(composite.inputs, b.scoped(node.name, () => composite.vjp(dy, b)));
+        continue;
+      }
       const dys = node.outputs.map((o) => grads.get(o) ?? null);
       if (dys.every((d) => d === null)) continue;
       const rule = ops[node.op as OpName]?.vjp;
       if (!rule) throw new Error(`no gradient rule for op ${node.op} (node ${node.name})`);
-      const dxs = b.scoped(node.name, () => rule(dys, node, b));
-      node.inputs.forEach((x, k) => {
-        const dx = dxs[k];
-        if (!x || !dx || !reachable.has(x)) return;
-        const previous = grads.get(x);
-        grads.set(x, previous ? b.op('Add', [previous, dx]) : dx);
-      });
+      accumulate(node.inputs, b.scoped(node.name, () => rule(dys, node, b)));
     }
   });
 

@@ -1,6 +1,7 @@
 import type { GraphBuilder } from './ir/builder.js';
 import { formatShape, isFloat, type DType, type Shape, type Value } from './ir/types.js';
 import { onnxDataType } from './onnx/dtypes.js';
+import { staticSize } from './ops/grad.js';
 
 export const lossNames = ['binary_cross_entropy', 'categorical_cross_entropy', 'mean_squared_error', 'mean_absolute_error'] as const;
 export type LossName = (typeof lossNames)[number];
@@ -34,10 +35,33 @@ function checkTarget(loss: LossName, output: Value, target: Value, where: string
 
 const mean = (b: GraphBuilder, v: Value): Value => b.op('ReduceMean', [v], { keepdims: 0 });
 
+/** dy / (number of elements of v): the gradient a mean over all of v gives each element. */
+function perElement(b: GraphBuilder, dy: Value, v: Value): Value {
+  const size = staticSize(v);
+  return size === undefined ? b.op('Div', [dy, b.op('Cast', [b.op('Size', [v])], { to: onnxDataType[v.dtype] })]) : b.op('Mul', [dy, b.constant(1 / size, v.dtype)]);
+}
+
+/** dy / (number of rows of v, all dims but the last). */
+function perRow(b: GraphBuilder, dy: Value, v: Value): Value {
+  const width = v.shape[v.shape.length - 1] as number;
+  return b.op('Mul', [perElement(b, dy, v), b.constant(width, v.dtype)]);
+}
+
 /** The value before the last activation, when `output` is made by that activation. */
 function preActivation(output: Value, op: string): Value | undefined {
   const producer = output.producer;
   return producer?.op === op ? (producer.inputs[0] ?? undefined) : undefined;
+}
+
+/**
+ * Class indices → one-hot rows of `dtype`. onnxruntime implements OneHot for int64 indices with
+ * an int64 depth and float32 values, not for int32 indices with an int64 depth nor for float64
+ * values, so other index types are cast to int64 and float64 rows are cast from float32.
+ */
+function oneHot(b: GraphBuilder, target: Value, depth: number, dtype: DType): Value {
+  const indices = target.dtype === 'int64' ? target : b.op('Cast', [target], { to: onnxDataType.int64 });
+  const rows = b.op('OneHot', [indices, b.constant([depth], 'int64'), b.constant([0, 1], 'float32')], { axis: -1 });
+  return dtype === 'float32' ? rows : b.op('Cast', [rows], { to: onnxDataType[dtype] });
 }
 
 /** Emit `loss(output, target)` as a scalar, mean-reduced over every element (per example for CCE). */
@@ -46,7 +70,7 @@ export function emitLoss(b: GraphBuilder, loss: LossName, output: Value, target:
   const dtype = output.dtype;
   const one = b.constant(1, dtype);
   const y = isSparseTarget(loss, target.dtype)
-    ? b.op('OneHot', [target, b.constant([output.shape[output.shape.length - 1] as number], 'int64'), b.constant([0, 1], dtype)], { axis: -1 })
+    ? oneHot(b, target, output.shape[output.shape.length - 1] as number, dtype)
     : target.dtype === dtype
       ? target
       : b.op('Cast', [target], { to: onnxDataType[dtype] });
@@ -54,18 +78,25 @@ export function emitLoss(b: GraphBuilder, loss: LossName, output: Value, target:
     switch (loss) {
       case 'binary_cross_entropy': {
         const logits = preActivation(output, 'Sigmoid');
-        if (logits) return mean(b, b.op('Sub', [b.op('Softplus', [logits]), b.op('Mul', [y, logits])]));
+        // d/dz mean(softplus(z) - y·z) = (sigmoid(z) - y) / n, and sigmoid(z) is the output.
+        if (logits) {
+          return b.composite([logits], () => mean(b, b.op('Sub', [b.op('Softplus', [logits]), b.op('Mul', [y, logits])])), (dy) => [
+            b.op('Mul', [b.op('Sub', [output, y]), perElement(b, dy, logits)]),
+          ]);
+        }
         const p = b.op('Clip', [output, b.constant(EPSILON, dtype), b.constant(1 - EPSILON, dtype)]);
         const ll = b.op('Add', [b.op('Mul', [y, b.op('Log', [p])]), b.op('Mul', [b.op('Sub', [one, y]), b.op('Log', [b.op('Sub', [one, p])])])]);
         return b.op('Neg', [mean(b, ll)]);
       }
       case 'categorical_cross_entropy': {
         const logits = preActivation(output, 'Softmax');
-        const logp = logits
-          ? b.op('LogSoftmax', [logits], { axis: -1 })
-          : b.op('Log', [b.op('Clip', [output, b.constant(EPSILON, dtype), b.constant(1 - EPSILON, dtype)])]);
-        const perExample = b.op('ReduceSum', [b.op('Mul', [y, logp]), b.constant([-1], 'int64')], { keepdims: 0 });
-        return b.op('Neg', [mean(b, perExample)]);
+        const cce = (logp: Value) => b.op('Neg', [mean(b, b.op('ReduceSum', [b.op('Mul', [y, logp]), b.constant([-1], 'int64')], { keepdims: 0 }))]);
+        if (!logits) return cce(b.op('Log', [b.op('Clip', [output, b.constant(EPSILON, dtype), b.constant(1 - EPSILON, dtype)])]));
+        // d/dz of -mean_rows(sum(y · log_softmax(z))) = (softmax(z) · sum(y) - y) / rows; one-hot rows sum to 1.
+        return b.composite([logits], () => cce(b.op('LogSoftmax', [logits], { axis: -1 })), (dy) => {
+          const rowSum = b.op('ReduceSum', [y, b.constant([-1], 'int64')], { keepdims: 1 });
+          return [b.op('Mul', [b.op('Sub', [b.op('Mul', [output, rowSum]), y]), perRow(b, dy, logits)])];
+        });
       }
       case 'mean_squared_error': {
         const d = b.op('Sub', [output, y]);

@@ -144,8 +144,10 @@ function emitStep(b: GraphBuilder, r: Resolved, optimizer: Optimizer, bind: Step
   const { loss, predictions } = emitObjective(b, r, bind, true);
   const raw = gradients(b, loss, bind.params);
   const grads = optimizer.clipNorm === undefined ? raw : clipByGlobalNorm(b, raw, optimizer.clipNorm);
+  const hyper = { lr: bind.lr, step: bind.step };
+  const shared = optimizer.prepare ? b.scoped('update', () => optimizer.prepare!(b, hyper)) : {};
   const updates = r.compiled.params.map((p, i) =>
-    b.scoped(`update/${p.name}`, () => optimizer.update(b, bind.params[i]!, grads[i]!, bind.state[i]!, { lr: bind.lr, step: bind.step })),
+    b.scoped(`update/${p.name}`, () => optimizer.update(b, bind.params[i]!, grads[i]!, bind.state[i]!, hyper, shared)),
   );
   return { loss, predictions, params: updates.map((u) => u.param), state: updates.map((u) => u.state) };
 }

@@ -14,6 +14,16 @@ export function tensorConst(dtype: DType, dims: readonly number[], values: reado
   return { kind: 'tensor', dtype, dims, data: typedArrayFor[dtype](values) };
 }
 
+/** Gradients of a composite's inputs (null: none) from the gradient of its output. */
+export type CompositeVjp = (dy: Value, b: GraphBuilder) => (Value | null)[];
+
+export interface Composite {
+  readonly inputs: readonly Value[];
+  readonly output: Value;
+  readonly nodes: ReadonlySet<Node>;
+  readonly vjp: CompositeVjp;
+}
+
 /**
  * The tape: records nodes, graph inputs/outputs and initializers in the order they are
  * made, which is a topological order. Shapes are inferred as nodes are added, through
@@ -26,6 +36,7 @@ export class GraphBuilder {
   private readonly initializerList: Initializer[] = [];
   private readonly constantCache = new Map<string, Value>();
   private readonly scopes: string[] = [];
+  readonly composites: Composite[] = [];
 
   constructor(
     readonly names: NameAuthority = new NameAuthority(),
@@ -104,6 +115,18 @@ export class GraphBuilder {
     }
     this.outputs.push(out);
     return out;
+  }
+
+  /**
+   * Emit a fragment `build()` whose gradient the reverse pass takes from `vjp` instead of
+   * differentiating the fragment's nodes (e.g. a loss fused with its output activation).
+   * Values made inside must not be used outside the fragment.
+   */
+  composite(inputs: readonly Value[], build: () => Value, vjp: CompositeVjp): Value {
+    const first = this.nodes.length;
+    const output = build();
+    this.composites.push({ inputs, output, nodes: new Set(this.nodes.slice(first)), vjp });
+    return output;
   }
 
   scoped<T>(scope: string, build: () => T): T {

@@ -12,13 +12,25 @@ export function reshapeLike(b: GraphBuilder, v: Value, like: Value): Value {
  */
 export function unbroadcast(b: GraphBuilder, dy: Value, x: Value): Value {
   const lead = dy.shape.length - x.shape.length;
-  const axes: number[] = [];
-  dy.shape.forEach((d, i) => {
-    if (i < lead || (x.shape[i - lead] === 1 && d !== 1)) axes.push(i);
+  const leading = Array.from({ length: lead }, (_, i) => i);
+  const inner: number[] = [];
+  x.shape.forEach((d, i) => {
+    if (d === 1 && dy.shape[i + lead] !== 1) inner.push(i + lead);
   });
-  if (axes.length === 0) return dy;
-  const summed = b.op('ReduceSum', [dy, b.constant(axes, 'int64')], { keepdims: 1 });
-  return lead > 0 ? reshapeLike(b, summed, x) : summed;
+  if (inner.length === 0) return lead === 0 ? dy : b.op('ReduceSum', [dy, b.constant(leading, 'int64')], { keepdims: 0 });
+  const summed = b.op('ReduceSum', [dy, b.constant([...leading, ...inner], 'int64')], { keepdims: 1 });
+  return lead > 0 ? reshapeTo(b, summed, x) : summed;
+}
+
+/** Reshape `v` to the shape of `like`: a constant target when that shape is static. */
+export function reshapeTo(b: GraphBuilder, v: Value, like: Value): Value {
+  const dims = staticSize(like) === undefined ? undefined : (like.shape as readonly number[]);
+  return dims ? b.op('Reshape', [v, b.constant(dims, 'int64')]) : reshapeLike(b, v, like);
+}
+
+/** The number of elements of `v` when its shape is static. */
+export function staticSize(v: Value): number | undefined {
+  return v.shape.every((d) => typeof d === 'number') ? (v.shape as readonly number[]).reduce((a, d) => a * d, 1) : undefined;
 }
 
 export function scalar(b: GraphBuilder, value: number, like: Value): Value {

@@ -11,10 +11,14 @@ export const Cast: OpDef = {
 
 export const Clip: OpDef = {
   infer: sameAsFirst,
+  // min and max are optional inputs (absent: null); the gradient passes where x is within the given bounds.
   vjp: ([dy], { inputs: [x, lo, hi] }, b) => {
-    let inside = b.op('Cast', [b.op('Not', [b.op('Less', [x!, lo!])])], { to: onnxDataType[x!.dtype] });
-    if (hi) inside = b.op('Mul', [inside, b.op('Cast', [b.op('Not', [b.op('Greater', [x!, hi])])], { to: onnxDataType[x!.dtype] })]);
-    return [b.op('Mul', [dy!, inside]), null, null];
+    let inside = lo ? b.op('Cast', [b.op('Not', [b.op('Less', [x!, lo])])], { to: onnxDataType[x!.dtype] }) : null;
+    if (hi) {
+      const below = b.op('Cast', [b.op('Not', [b.op('Greater', [x!, hi])])], { to: onnxDataType[x!.dtype] });
+      inside = inside ? b.op('Mul', [inside, below]) : below;
+    }
+    return [inside ? b.op('Mul', [dy!, inside]) : dy!, null, null];
   },
 };
 
@@ -71,9 +75,13 @@ export const Dropout: OpDef = {
       { dtype: 'bool', shape: x.shape },
     ];
   },
-  vjp: ([dy], { inputs: [x, ratio], outputs: [, mask] }, b) => {
-    const keep = b.op('Cast', [mask!], { to: onnxDataType[x!.dtype] });
-    const scale = b.op('Sub', [scalar(b, 1, x!), ratio!]);
+  vjp: ([dy], { inputs: [x, ratio, training], outputs: [, mask], name }, b) => {
+    // Without training_mode (or with a constant false) Dropout is the identity.
+    const off = !training || (training.constant !== undefined && !training.constant.data[0]);
+    if (off) return [dy!, null, null];
+    if (!mask) throw new Error(`no gradient rule for op Dropout without its mask output (node ${name})`);
+    const keep = b.op('Cast', [mask], { to: onnxDataType[x!.dtype] });
+    const scale = b.op('Sub', [scalar(b, 1, x!), ratio ?? scalar(b, 0.5, x!)]);
     return [b.op('Div', [b.op('Mul', [dy!, keep]), scale]), null, null];
   },
 };

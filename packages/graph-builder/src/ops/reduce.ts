@@ -1,5 +1,6 @@
 import { arg, normalizeAxis, numAttr, reducedShape, staticDims } from './rules.js';
 import type { OpDef, VjpRule } from './types.js';
+import { staticSize } from './grad.js';
 import type { GraphBuilder } from '../ir/builder.js';
 import type { Node, Value } from '../ir/types.js';
 import { onnxDataType } from '../onnx/dtypes.js';
@@ -24,13 +25,21 @@ function spread(b: GraphBuilder, dy: Value, node: Node): Value {
 
 const sumVjp: VjpRule = ([dy], node, b) => [spread(b, dy!, node), null];
 
+/** dx = spread(dy / n), n = elements reduced into each output: divide the small tensor, then spread. */
 const meanVjp: VjpRule = ([dy], node, b) => {
   const x = node.inputs[0]!;
-  const count = b.op('Div', [b.op('Cast', [b.op('Size', [x])], { to: toCode(x) }), b.op('Cast', [b.op('Size', [node.outputs[0]!])], { to: toCode(x) })]);
-  return [b.op('Div', [spread(b, dy!, node), count]), null];
+  const y = node.outputs[0]!;
+  const [xSize, ySize] = [staticSize(x), staticSize(y)];
+  const code = onnxDataType[x.dtype];
+  let scaled: Value;
+  if (xSize !== undefined && ySize !== undefined) scaled = b.op('Mul', [dy!, b.constant(ySize / xSize, x.dtype)]);
+  else {
+    const xCount = b.op('Cast', [b.op('Size', [x])], { to: code });
+    const count = ySize === 1 ? xCount : b.op('Div', [xCount, ySize === undefined ? b.op('Cast', [b.op('Size', [y])], { to: code }) : b.constant(ySize, x.dtype)]);
+    scaled = b.op('Div', [dy!, count]);
+  }
+  return [spread(b, scaled, node), null];
 };
-
-const toCode = (x: Value): number => onnxDataType[x.dtype];
 
 export const ReduceSum: OpDef = { infer: inferReduce, vjp: sumVjp };
 export const ReduceMean: OpDef = { infer: inferReduce, vjp: meanVjp };

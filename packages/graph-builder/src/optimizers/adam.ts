@@ -1,6 +1,4 @@
-import type { GraphBuilder } from '../ir/builder.js';
-import type { Value } from '../ir/types.js';
-import { common, fraction, positive, type CommonOptions, type Hyper, type Optimizer } from './types.js';
+import { common, fraction, positive, type CommonOptions, type Optimizer } from './types.js';
 
 export interface AdamOptions extends CommonOptions {
   readonly beta1?: number;
@@ -13,19 +11,6 @@ export interface AdamWOptions extends AdamOptions {
   readonly decay?: number;
 }
 
-/**
- * The Adam direction mhat / (sqrt(vhat) + eps) with bias correction by the step number:
- * m = b1·m + (1-b1)·g, v = b2·v + (1-b2)·g².
- */
-function adamDirection(b: GraphBuilder, g: Value, [m0, v0]: readonly Value[], step: Value, b1: number, b2: number, eps: number) {
-  const c = (x: number) => b.constant(x, g.dtype);
-  const m = b.op('Add', [b.op('Mul', [c(b1), m0!]), b.op('Mul', [c(1 - b1), g])]);
-  const v = b.op('Add', [b.op('Mul', [c(b2), v0!]), b.op('Mul', [c(1 - b2), b.op('Mul', [g, g])])]);
-  const mhat = b.op('Div', [m, b.op('Sub', [c(1), b.op('Pow', [c(b1), step])])]);
-  const vhat = b.op('Div', [v, b.op('Sub', [c(1), b.op('Pow', [c(b2), step])])]);
-  return { direction: b.op('Div', [mhat, b.op('Add', [b.op('Sqrt', [vhat]), c(eps)])]), state: [m, v] };
-}
-
 function adamLike(name: 'adam' | 'adamw', options: AdamWOptions, decay: number): Optimizer {
   const beta1 = fraction(options.beta1 ?? 0.9, 'beta1', name);
   const beta2 = fraction(options.beta2 ?? 0.999, 'beta2', name);
@@ -34,10 +19,26 @@ function adamLike(name: 'adam' | 'adamw', options: AdamWOptions, decay: number):
     name,
     ...common(options, 1e-3, name),
     slots: ['m', 'v'],
-    update: (b, p, g, state, { lr, step }: Hyper) => {
-      const { direction, state: next } = adamDirection(b, g, state, step, beta1, beta2, epsilon);
-      const full = decay > 0 ? b.op('Add', [direction, b.op('Mul', [b.constant(decay, p.dtype), p])]) : direction;
-      return { param: b.op('Sub', [p, b.op('Mul', [lr, full])]), state: next };
+    // mhat / (sqrt(vhat) + eps) with mhat = m / c1, vhat = v / c2 (c = 1 - beta^t) equals
+    // (sqrt(c2) / c1) · m / (sqrt(v) + eps·sqrt(c2)): the corrections become two scalars.
+    prepare: (b, { lr, step }) => {
+      const c = (x: number) => b.constant(x, lr.dtype);
+      const root2 = b.op('Sqrt', [b.op('Sub', [c(1), b.op('Pow', [c(beta2), step])])]);
+      const c1 = b.op('Sub', [c(1), b.op('Pow', [c(beta1), step])]);
+      return {
+        stepSize: b.op('Div', [b.op('Mul', [lr, root2]), c1]),
+        epsilon: b.op('Mul', [c(epsilon), root2]),
+        ...(decay > 0 ? { decayRate: b.op('Mul', [lr, c(decay)]) } : {}),
+      };
+    },
+    update: (b, p, g, [m0, v0], _hyper, shared) => {
+      const c = (x: number) => b.constant(x, g.dtype);
+      const m = b.op('Add', [m0!, b.op('Mul', [c(1 - beta1), b.op('Sub', [g, m0!])])]);
+      const v = b.op('Add', [v0!, b.op('Mul', [c(1 - beta2), b.op('Sub', [b.op('Mul', [g, g]), v0!])])]);
+      const direction = b.op('Div', [m, b.op('Add', [b.op('Sqrt', [v]), shared.epsilon!])]);
+      let next = b.op('Sub', [p, b.op('Mul', [shared.stepSize!, direction])]);
+      if (shared.decayRate) next = b.op('Sub', [next, b.op('Mul', [shared.decayRate, p])]);
+      return { param: next, state: [m, v] };
     },
   };
 }

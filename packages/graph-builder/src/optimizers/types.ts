@@ -20,7 +20,9 @@ export interface Optimizer {
   readonly slots: readonly string[];
   /** Rescale gradients so their global L2 norm is at most this. */
   readonly clipNorm: number | undefined;
-  readonly update: (b: GraphBuilder, param: Value, grad: Value, state: readonly Value[], hyper: Hyper) => ParamUpdate;
+  /** Emit, once per step, scalars that every parameter's update shares (Adam's bias corrections). */
+  readonly prepare?: (b: GraphBuilder, hyper: Hyper) => Readonly<Record<string, Value>>;
+  readonly update: (b: GraphBuilder, param: Value, grad: Value, state: readonly Value[], hyper: Hyper, shared: Readonly<Record<string, Value>>) => ParamUpdate;
 }
 
 export interface CommonOptions {
