@@ -18,6 +18,8 @@ case "$mesa_version" in 2[5-9].*) ;; *) need+=(mesa-vulkan-drivers) ;; esac
 if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
   echo "deb http://deb.debian.org/debian bookworm-backports main" | $SUDO tee /etc/apt/sources.list.d/bookworm-backports.list >/dev/null
 fi
-$SUDO apt-get update -qq
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium libvulkan1
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -t bookworm-backports mesa-vulkan-drivers
+# Wait for the dpkg lock rather than fail when another apt-get is running.
+apt="apt-get -o DPkg::Lock::Timeout=600"
+$SUDO $apt update -qq
+$SUDO env DEBIAN_FRONTEND=noninteractive $apt install -y -qq --no-install-recommends chromium libvulkan1
+$SUDO env DEBIAN_FRONTEND=noninteractive $apt install -y -qq --no-install-recommends -t bookworm-backports mesa-vulkan-drivers

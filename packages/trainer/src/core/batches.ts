@@ -20,9 +20,14 @@ function booleansToNumbers(value: unknown): unknown {
   return value;
 }
 
-function firstNaN(t: PreparedTensor): number {
+function firstNonFinite(t: PreparedTensor): number {
   if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) return -1;
-  return t.data.findIndex(Number.isNaN);
+  return t.data.findIndex((v) => !Number.isFinite(v));
+}
+
+/** Metric functions take plain numbers: integer targets of 64 bits are converted. */
+export function numbers(data: PreparedTensor['data']): ArrayLike<number> {
+  return data instanceof BigInt64Array || data instanceof BigUint64Array ? Float64Array.from(data, Number) : data;
 }
 
 /**
@@ -56,8 +61,9 @@ export function prepareBatch(layout: BatchLayout, batch: unknown, index: number)
     throw error;
   }
   for (const info of infos) {
-    const at = firstNaN(tensors[info.name]!);
-    if (at >= 0) throw new RuntimeInputError(`${where}: input '${info.name}' has NaN at flat index ${at}`);
+    const t = tensors[info.name]!;
+    const at = firstNonFinite(t);
+    if (at >= 0) throw new RuntimeInputError(`${where}: input '${info.name}' has ${t.data[at]} at flat index ${at}; expected finite numbers`);
   }
   return { tensors, size: tensors[layout.inputs[0]!.name]!.dims[0]! };
 }
@@ -67,6 +73,13 @@ export function prepareBatch(layout: BatchLayout, batch: unknown, index: number)
  * [Symbol.iterator]) starts over each epoch; an iterator or generator object continues
  * where the last epoch stopped. `limit` caps the number of batches.
  */
+/** True for an iterator or generator object, which can be read only once. */
+export function isOneShot(source: Data): boolean {
+  const iterable = source as { [Symbol.asyncIterator]?: () => unknown; [Symbol.iterator]?: () => unknown };
+  const make = iterable[Symbol.asyncIterator] ?? iterable[Symbol.iterator];
+  return typeof make === 'function' && make.call(source) === source;
+}
+
 export async function* epochBatches<T>(source: Data<T>, cursor: { iterator?: Iterator<Batch<T>> | AsyncIterator<Batch<T>> }, limit: number): AsyncGenerator<Batch<T>> {
   if (limit <= 0) return;
   const iterable = source as Partial<Iterable<Batch<T>> & AsyncIterable<Batch<T>>>;

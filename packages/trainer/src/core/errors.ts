@@ -13,7 +13,10 @@ export class BatchError extends Error {
   }
 }
 
-/** The loss became NaN or infinite; `state` holds the last parameters that gave a finite loss. */
+/**
+ * The loss became NaN or infinite; `state` holds the last parameters known to give a finite
+ * loss (with several steps per run, the start of the failing run or of the one before).
+ */
 export class NonFiniteLossError extends Error {
   override readonly name = 'NonFiniteLossError';
   constructor(

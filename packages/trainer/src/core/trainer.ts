@@ -15,7 +15,7 @@ import {
   type TrainStepSignature,
 } from '@onnxpipe/graph-builder';
 import { RuntimeInputError, type TensorInfo } from '@onnxpipe/runtime';
-import { epochBatches, prepareBatch, type BatchLayout, type PreparedBatch } from './batches.js';
+import { epochBatches, isOneShot, numbers, prepareBatch, type BatchLayout, type PreparedBatch } from './batches.js';
 import { isCheckpoint, type Checkpoint } from './checkpoint-format.js';
 import { BatchError, NonFiniteLossError } from './errors.js';
 import { metrics, RunningMean, type MetricFn, type MetricName } from './metrics.js';
@@ -126,6 +126,7 @@ export class Trainer {
 
   /** Evaluate on `data` (re-iterated every epoch) at the end of each epoch: validation_loss and validation_<metric>. */
   validate(data: Data): this {
+    if (isOneShot(data)) throw new Error('validate: the data is read every epoch, so it must be re-iterable (an array, or an object whose [Symbol.iterator] makes a fresh iterator), not a generator or iterator object');
     this.validation = data;
     return this;
   }
@@ -178,7 +179,7 @@ export class Trainer {
     let epochMetrics: Record<string, number> = {};
     const state = (): LoopState => ({
       epoch,
-      epochs,
+      epochs: start.epoch + epochs,
       iterationsPerEpoch: iterations,
       iteration,
       step,
@@ -192,6 +193,7 @@ export class Trainer {
     const outputNames = compiled.outputs.map((o) => o.name);
     const metricLabel = (name: string, output: string) => (outputNames.length === 1 ? name : `${output}.${name}`);
 
+    let previous: { params: Record<string, Tensor>; step: number } | undefined;
     const runChunk = async (chunk: readonly PreparedBatch[], means: Map<string, RunningMean>): Promise<HandlerResult> => {
       const stepTensor = new ort.Tensor(dtype, dtype === 'float64' ? Float64Array.of(step + 1) : Float32Array.of(step + 1), []);
       const feeds = { ...batchFeeds(ort, chunk, sig.fused), ...params, ...optState, [sig.lr]: lr, [sig.step]: stepTensor };
@@ -199,10 +201,14 @@ export class Trainer {
       const losses = out[sig.loss]!.data as Float32Array;
       const bad = losses.findIndex((l) => !Number.isFinite(l));
       if (bad >= 0) {
-        const last = await hostParams();
+        // The loss of a step is computed with the parameters it starts from: those of this
+        // run gave a finite loss if the failure is not its first step, else those of the last run.
+        const [good, goodStep] = bad > 0 || !previous ? [params, step] : [previous.params, previous.step];
+        const last = await paramCopier.toHost(good);
         await this.emit('halted', state());
-        throw new NonFiniteLossError(`loss became ${losses[bad]} at epoch ${epoch}, iteration ${iteration + 1 + bad} (step ${step + 1 + bad}); the state returned is from step ${step}`, last);
+        throw new NonFiniteLossError(`loss became ${losses[bad]} at epoch ${epoch}, iteration ${iteration + 1 + bad} (step ${step + 1 + bad}); the state returned is from step ${goodStep}`, last);
       }
+      previous = { params, step };
       params = Object.fromEntries(sig.params.map((p) => [p.name, out[p.next]!]));
       optState = Object.fromEntries(sig.state.map((s) => [s.name, out[s.next]!]));
       let control: HandlerResult = 'continue';
@@ -217,7 +223,7 @@ export class Trainer {
           const perStep = predicted.data.length / (sig.fused ? chunk.length : 1);
           const slice = (predicted.data as Float32Array).subarray(k * perStep, (k + 1) * perStep);
           const dims = sig.fused ? predicted.dims.slice(1) : predicted.dims;
-          for (const [name, fn] of this.metricFns) means.get(metricLabel(name, o))!.add(fn(slice, target.data as Float32Array, dims));
+          for (const [name, fn] of this.metricFns) means.get(metricLabel(name, o))!.add(fn(slice, numbers(target.data), dims));
         }
         epochMetrics = Object.fromEntries([...means].map(([k2, m]) => [k2, m.value]));
         const r = await this.emit('iterationCompleted', state());
@@ -237,14 +243,20 @@ export class Trainer {
       const metricMeans = new Map(this.metricFns.flatMap(([name]) => outputNames.map((o) => [metricLabel(name, o), new RunningMean()] as const)));
       let index = 0;
       for await (const batch of epochBatches(this.validation, {}, Infinity)) {
-        const prepared = prepareBatch(layout, batch, index++);
+        let prepared: PreparedBatch;
+        try {
+          prepared = prepareBatch(layout, batch, index++);
+        } catch (error) {
+          if (!(error instanceof RuntimeInputError)) throw error;
+          throw new BatchError(`validation, ${error.message}`, await hostParams(), { cause: error });
+        }
         const feeds = { ...batchFeeds(ort, [prepared], false), ...params };
         const out = await evalSession.run(feeds);
         lossMean.add((out[sig.loss]!.data as Float32Array)[0]!, prepared.size);
         for (const o of outputNames) {
           const predicted = out[sig.predictions[o]!]!;
           const target = prepared.tensors[sig.targets[o]!.name]!;
-          for (const [name, fn] of this.metricFns) metricMeans.get(metricLabel(name, o))!.add(fn(predicted.data as Float32Array, target.data as Float32Array, predicted.dims), prepared.size);
+          for (const [name, fn] of this.metricFns) metricMeans.get(metricLabel(name, o))!.add(fn(predicted.data as Float32Array, numbers(target.data), predicted.dims), prepared.size);
         }
       }
       return Object.fromEntries([['validation_loss', lossMean.value], ...[...metricMeans].map(([k, m]) => [`validation_${k}`, m.value] as const)]);

@@ -1,0 +1,94 @@
+import { adam, initParams, input, sgd, type ModelLike, type ModelState } from '@onnxpipe/graph-builder';
+// Under Node, onnxruntime-web resolves to its wasm build (see onnxruntime-web.test.ts); one
+// thread keeps it from starting worker threads.
+import * as ortWeb from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { trainer as nodeTrainer } from '../packages/trainer/src/node.js';
+import { trainer as webTrainer, type Batch } from '../packages/trainer/src/web.js';
+
+ortWeb.env.wasm.numThreads = 1;
+
+/*
+ * The same platform-free trainer core on onnxruntime-web (wasm) under Node: it trains XOR, and
+ * gives the same parameters as onnxruntime-node after the same steps.
+ */
+
+function xorModel(): ModelLike {
+  const x1 = input('x1', { shape: [null, 1] });
+  const x2 = input('x2', { shape: [null, 1] });
+  return x1.concatenate(x2).dense(8, { activation: 'tanh' }).dense(1, { activation: 'sigmoid' });
+}
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+function xorBatch(size: number, next: () => number): Batch {
+  const x1 = Float32Array.from({ length: size }, () => (next() < 0.5 ? 0 : 1));
+  const x2 = Float32Array.from({ length: size }, () => (next() < 0.5 ? 0 : 1));
+  const y = x1.map((a, i) => (a !== x2[i] ? 1 : 0));
+  const dims = [size, 1];
+  return [{ x1: { data: x1, dims }, x2: { data: x2, dims } }, { data: y, dims }];
+}
+
+function* endless(size: number, seed: number): Generator<Batch> {
+  const next = lcg(seed);
+  for (;;) yield xorBatch(size, next);
+}
+
+/** The XOR network's probability for (a, b), by hand from the parameters. */
+function forward(p: ModelState, a: number, b: number): number {
+  const k0 = p['dense_0.kernel']!.data;
+  const b0 = p['dense_0.bias']!.data;
+  const k1 = p['dense_1.kernel']!.data;
+  let z = p['dense_1.bias']!.data[0]!;
+  for (let j = 0; j < 8; j++) z += Math.tanh(a * k0[j]! + b * k0[8 + j]! + b0[j]!) * k1[j]!;
+  return 1 / (1 + Math.exp(-z));
+}
+
+function maxDiff(a: ModelState, b: ModelState): number {
+  expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
+  let d = 0;
+  for (const k of Object.keys(a)) {
+    expect(a[k]!.dims).toEqual(b[k]!.dims);
+    expect(a[k]!.data.length).toBe(b[k]!.data.length);
+    a[k]!.data.forEach((v, i) => (d = Math.max(d, Math.abs(v - b[k]!.data[i]!))));
+  }
+  return d;
+}
+
+describe('trainer on onnxruntime-web (wasm, in Node)', () => {
+  it('trains XOR to truth-table accuracy 1.0', async () => {
+    const accuracy: number[] = [];
+    const state = await webTrainer(xorModel(), 'binary_cross_entropy', adam({ learningRate: 0.1 }), { seed: 42, log: 0 })
+      .metric('accuracy')
+      .on('epochCompleted', (s) => void accuracy.push(s.metrics.accuracy!))
+      .run(endless(32, 7), {}, { epochs: 2, iterations: 200 });
+    for (const [a, b] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) expect(Math.abs(forward(state, a, b) - (a ^ b))).toBeLessThan(0.1);
+    expect(accuracy[1]).toBeGreaterThan(0.99);
+  });
+
+  for (const [name, optimizer] of [['sgd', () => sgd({ learningRate: 0.5 })], ['adam', () => adam({ learningRate: 0.05 })]] as const) {
+    it(`30 steps (${name}, stepsPerRun 7) give the same parameters as onnxruntime-node`, async () => {
+      const next = lcg(99);
+      const batches = Array.from({ length: 15 }, () => xorBatch(8, next));
+      const start = initParams(xorModel(), { seed: 5 });
+      const options = { epochs: 2, stepsPerRun: 7 };
+      const web = await webTrainer(xorModel(), 'binary_cross_entropy', optimizer(), { log: 0 }).run(batches, start, options);
+      const node = await nodeTrainer(xorModel(), 'binary_cross_entropy', optimizer(), { log: 0 }).run(batches, start, options);
+      expect(maxDiff(web, start)).toBeGreaterThan(1e-2);
+      expect(maxDiff(web, node)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('progress goes to the output it is given', async () => {
+    const text: string[] = [];
+    await webTrainer(xorModel(), 'binary_cross_entropy', 'sgd', { output: { write: (t) => void text.push(t), isTTY: false } })
+      .run(endless(4, 1), {}, { epochs: 2, iterations: 3 });
+    expect(text).toEqual([expect.stringMatching(/^Epoch: 1\/2, Batch: 3\/3 loss: \d\.\d{4}\n$/), expect.stringMatching(/^Epoch: 2\/2, Batch: 3\/3 loss: \d\.\d{4}\n$/)]);
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * The XOR page: loads models/xor.onnx (written by `pnpm xor`), shows its truth table and its
+ * output over [0, 1]², and trains the same model from scratch in the page on request.
+ */
+import { exportInference, input, sgd, type ModelLike, type ModelState } from '@onnxpipe/graph-builder';
+import { loadModel, type Model } from '@onnxpipe/runtime';
+import { trainer, type Batch } from '@onnxpipe/trainer';
+import { xorBatches } from '../models/xor.js';
+
+const OUTPUT = 'dense_1';
+const GRID = 64;
+const EPOCHS = 20;
+const ITERATIONS = 25;
+const LEARNING_RATE = 0.5;
+
+const byId = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const statusText = byId('status');
+const sourceText = byId('source');
+const trainButton = byId<HTMLButtonElement>('train');
+const epochText = byId('epoch');
+const lossText = byId('loss');
+const lossHistory = byId<HTMLOListElement>('loss-history');
+const canvas = byId<HTMLCanvasElement>('heatmap');
+const rows = [...byId('truth-table').querySelectorAll<HTMLTableRowElement>('tbody tr')];
+
+type PageState = 'loading' | 'ready' | 'training' | 'trained' | 'error';
+
+function setStatus(state: PageState, message: string): void {
+  statusText.dataset.state = state;
+  statusText.textContent = message;
+}
+
+/** Feeds for x1 and x2 as [n, 1] columns. */
+function columns(x1: number[] | Float32Array, x2: number[] | Float32Array) {
+  return { x1: { data: Float32Array.from(x1), dims: [x1.length, 1] }, x2: { data: Float32Array.from(x2), dims: [x2.length, 1] } };
+}
+
+const table = columns(
+  rows.map((r) => Number(r.dataset.x1)),
+  rows.map((r) => Number(r.dataset.x2)),
+);
+
+// Pixel (column c, row r) of the heatmap: x1 = c / 63 left to right, x2 = 1 - r / 63 bottom to top.
+const grid = columns(
+  Float32Array.from({ length: GRID * GRID }, (_, i) => (i % GRID) / (GRID - 1)),
+  Float32Array.from({ length: GRID * GRID }, (_, i) => 1 - Math.floor(i / GRID) / (GRID - 1)),
+);
+
+/** Blue (0) → white (0.5) → orange (1). */
+function color(p: number): [number, number, number] {
+  const blue = [33, 102, 172];
+  const orange = [230, 97, 1];
+  const [end, t] = p < 0.5 ? [blue, 1 - 2 * p] : [orange, 2 * p - 1];
+  return end.map((c) => Math.round(255 + (c - 255) * t)) as [number, number, number];
+}
+
+/** Runs the model on the truth table and on the grid (one 4096-row batch), and draws both. */
+async function show(model: Model): Promise<void> {
+  const outTable = (await model.predict(table))[OUTPUT]!.data as Float32Array;
+  rows.forEach((row, i) => {
+    const p = outTable[i]!;
+    row.dataset.prediction = String(p);
+    row.dataset.correct = String(Number(p >= 0.5) === Number(row.dataset.target));
+    row.querySelector('.prediction')!.textContent = p.toFixed(4);
+  });
+
+  const outGrid = (await model.predict(grid))[OUTPUT]!.data as Float32Array;
+  const image = new ImageData(GRID, GRID);
+  outGrid.forEach((p, i) => {
+    image.data.set([...color(p), 255], 4 * i);
+  });
+  canvas.getContext('2d')!.putImageData(image, 0, 0);
+}
+
+async function showParams(model: ModelLike, params: ModelState): Promise<void> {
+  const loaded = await loadModel(exportInference(model, params));
+  try {
+    await show(loaded);
+  } finally {
+    await loaded.close();
+  }
+}
+
+/** Resolves after the browser has painted what changed (training pauses while the tab is hidden). */
+const afterPaint = () => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+
+async function loadSaved(): Promise<void> {
+  const url = `${import.meta.env.BASE_URL}models/xor.onnx`;
+  try {
+    const model = await loadModel(url);
+    try {
+      await show(model);
+    } finally {
+      await model.close();
+    }
+    setStatus('ready', `Loaded models/xor.onnx (opset ${model.opset}).`);
+  } catch (error) {
+    setStatus('error', `Cannot show models/xor.onnx: ${(error as Error).message}. Run \`pnpm xor\` to write it; training below still works.`);
+    console.error(error);
+  }
+}
+
+let runs = 0;
+
+async function train(): Promise<void> {
+  const seed = ++runs;
+  trainButton.disabled = true;
+  lossHistory.replaceChildren();
+  setStatus('training', `Training from scratch (seed ${seed})…`);
+  const started = performance.now();
+
+  const model = input('x1', { shape: [null, 1] })
+    .concatenate(input('x2', { shape: [null, 1] }))
+    .dense(8, { activation: 'tanh' })
+    .dense(1, { activation: 'sigmoid' });
+  try {
+    await trainer(model, 'binary_cross_entropy', sgd({ learningRate: LEARNING_RATE }), { seed, log: 0 })
+      .on('iterationCompleted', (s) => {
+        lossText.textContent = `loss ${s.metrics.loss!.toFixed(4)}`;
+      })
+      .on('epochCompleted', async (s) => {
+        const loss = s.metrics.loss!;
+        epochText.textContent = `epoch ${s.epoch + 1}/${s.epochs}`;
+        lossText.textContent = `loss ${loss.toFixed(4)}`;
+        lossText.dataset.loss = String(loss);
+        const item = lossHistory.appendChild(document.createElement('li'));
+        item.dataset.loss = String(loss);
+        item.textContent = loss.toFixed(4);
+        sourceText.textContent = `trained in this page, epoch ${s.epoch + 1}/${s.epochs}`;
+        await showParams(model, await s.params());
+        await afterPaint();
+      })
+      .run(xorBatches(32, seed) as Iterable<Batch>, {}, { epochs: EPOCHS, iterations: ITERATIONS });
+    setStatus('trained', `Trained ${EPOCHS * ITERATIONS} steps in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  } catch (error) {
+    setStatus('error', `Training failed: ${(error as Error).message}`);
+    console.error(error);
+  } finally {
+    trainButton.disabled = false;
+  }
+}
+
+trainButton.addEventListener('click', () => void train());
+await loadSaved();
+trainButton.disabled = false;
