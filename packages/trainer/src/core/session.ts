@@ -15,18 +15,22 @@ export interface SessionSettings {
 
 const devices: readonly Device[] = ['cpu', 'cuda', 'webgpu'];
 
-/** Check that the device is known and that this onnxruntime build has it. */
+const CUDA_HINT = " (onnxruntime-node's CUDA provider is downloaded by its install script, which this workspace does not run by default: see the trainer README)";
+
+/** The providers of this onnxruntime build that work without extra downloads, by device name. */
+function bundledDevices(ort: OrtModule, cpuProvider: string): string[] {
+  const backends = ort.listSupportedBackends?.() ?? [{ name: cpuProvider, bundled: true }];
+  return backends.filter((b) => b.bundled).map((b) => (b.name === cpuProvider ? 'cpu' : b.name));
+}
+
+/** Check that the device is known and listed by this onnxruntime build; returns its provider. */
 export function checkDevice(ort: OrtModule, settings: SessionSettings): string {
   const { device } = settings;
   if (!devices.includes(device)) throw new DeviceError(`unknown device ${JSON.stringify(device)}; expected one of ${devices.join(', ')}`);
   if (device === 'cpu') return settings.cpuProvider;
-  const backends = ort.listSupportedBackends?.();
-  if (backends) {
-    const available = backends.filter((b) => b.bundled).map((b) => (b.name === settings.cpuProvider ? 'cpu' : b.name));
-    if (!available.includes(device)) {
-      const hint = device === 'cuda' ? " (onnxruntime-node's CUDA provider is downloaded by its install script: see the trainer README)" : '';
-      throw new DeviceError(`device '${device}' is not available in this onnxruntime build${hint}; available: ${available.join(', ')}`);
-    }
+  const listed = ort.listSupportedBackends?.().map((b) => b.name);
+  if (listed && !listed.includes(device)) {
+    throw new DeviceError(`device '${device}' is not available in this onnxruntime build; available: ${bundledDevices(ort, settings.cpuProvider).join(', ')}`);
   }
   return device;
 }
@@ -49,7 +53,12 @@ export async function createSession(ort: OrtModule, bytes: Uint8Array, settings:
     return await ort.InferenceSession.create(bytes, options);
   } catch (error) {
     if (provider === settings.cpuProvider) throw error;
-    throw new DeviceError(`device '${settings.device}' could not start: ${(error as Error).message}`, { cause: error });
+    const reason = (error as Error).message.split('\n')[0];
+    const hint = settings.device === 'cuda' ? CUDA_HINT : '';
+    throw new DeviceError(
+      `device '${settings.device}' is not available in this onnxruntime build${hint}; available: ${bundledDevices(ort, settings.cpuProvider).join(', ')} (onnxruntime said: ${reason})`,
+      { cause: error },
+    );
   }
 }
 
