@@ -1,0 +1,4 @@
+export { main } from './cli.js';
+export type { CliIO } from './io.js';
+export { createServer, type ServerOptions } from './server/server.js';
+export type { ServerErrorListener } from './server/error-handler.js';

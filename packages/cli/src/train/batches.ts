@@ -1,0 +1,41 @@
+import type { NestedNumbers } from '@onnxpipe/runtime';
+import { reshape } from '../shape.js';
+import type { Example, InputLayout } from './examples.js';
+
+export type TrainBatch = readonly [Record<string, NestedNumbers>, NestedNumbers];
+
+/** mulberry32: a small seeded generator of floats in [0, 1). */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Re-iterable batches of `batchSize` examples (the last one may be smaller). Each iteration (one epoch)
+ * shuffles anew; the sequence of orders depends only on `seed`.
+ */
+export function shuffledBatches(examples: readonly Example[], layout: readonly InputLayout[], batchSize: number, seed: number): Iterable<TrainBatch> {
+  const next = random(seed);
+  return {
+    *[Symbol.iterator]() {
+      const order = examples.map((_, i) => i);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(next() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      for (let start = 0; start < order.length; start += batchSize) {
+        const rows = order.slice(start, start + batchSize).map((i) => examples[i]!);
+        const inputs = Object.fromEntries(
+          layout.map((input) => [input.name, rows.map((r) => reshape(r.inputs[input.name]!, input.shape))]),
+        );
+        yield [inputs, rows.map((r) => r.target)] as const;
+      }
+    },
+  };
+}
