@@ -131,10 +131,14 @@ export class Trainer {
     return this;
   }
 
-  private async emit(event: EventName, state: LoopState): Promise<HandlerResult> {
+  /** Run the handlers of `event`; the state is built only when there is a handler to see it. */
+  private async emit(event: EventName, state: () => LoopState): Promise<HandlerResult> {
+    const handlers = this.handlers.get(event)!;
+    if (handlers.length === 0) return 'continue';
+    const snapshot = state();
     let result: HandlerResult = 'continue';
-    for (const handler of this.handlers.get(event)!) {
-      const r = await handler(state);
+    for (const handler of handlers) {
+      const r = await handler(snapshot);
       if (r === 'halt_loop' || (r === 'halt_epoch' && result !== 'halt_loop')) result = r;
     }
     return result;
@@ -176,7 +180,8 @@ export class Trainer {
     let lastLoss = NaN;
     let epoch = 0;
     let iteration = -1;
-    let epochMetrics: Record<string, number> = {};
+    let means = new Map<string, RunningMean>();
+    let validationMetrics: Record<string, number> = {};
     const state = (): LoopState => ({
       epoch,
       epochs: start.epoch + epochs,
@@ -184,7 +189,7 @@ export class Trainer {
       iteration,
       step,
       loss: lastLoss,
-      metrics: epochMetrics,
+      metrics: { ...Object.fromEntries([...means].map(([k, m]) => [k, m.value])), ...validationMetrics },
       params: hostParams,
       optimizerState: () => stateCopier.toHost(optState),
     });
@@ -194,7 +199,7 @@ export class Trainer {
     const metricLabel = (name: string, output: string) => (outputNames.length === 1 ? name : `${output}.${name}`);
 
     let previous: { params: Record<string, Tensor>; step: number } | undefined;
-    const runChunk = async (chunk: readonly PreparedBatch[], means: Map<string, RunningMean>): Promise<HandlerResult> => {
+    const runChunk = async (chunk: readonly PreparedBatch[]): Promise<HandlerResult> => {
       const stepTensor = new ort.Tensor(dtype, dtype === 'float64' ? Float64Array.of(step + 1) : Float32Array.of(step + 1), []);
       const feeds = { ...batchFeeds(ort, chunk, sig.fused), ...params, ...optState, [sig.lr]: lr, [sig.step]: stepTensor };
       const out = await session.run(feeds);
@@ -205,7 +210,7 @@ export class Trainer {
         // run gave a finite loss if the failure is not its first step, else those of the last run.
         const [good, goodStep] = bad > 0 || !previous ? [params, step] : [previous.params, previous.step];
         const last = await paramCopier.toHost(good);
-        await this.emit('halted', state());
+        await this.emit('halted', state);
         throw new NonFiniteLossError(`loss became ${losses[bad]} at epoch ${epoch}, iteration ${iteration + 1 + bad} (step ${step + 1 + bad}); the state returned is from step ${goodStep}`, last);
       }
       previous = { params, step };
@@ -225,8 +230,7 @@ export class Trainer {
           const dims = sig.fused ? predicted.dims.slice(1) : predicted.dims;
           for (const [name, fn] of this.metricFns) means.get(metricLabel(name, o))!.add(fn(slice, numbers(target.data), dims));
         }
-        epochMetrics = Object.fromEntries([...means].map(([k2, m]) => [k2, m.value]));
-        const r = await this.emit('iterationCompleted', state());
+        const r = await this.emit('iterationCompleted', state);
         if (r === 'halt_loop' || (r === 'halt_epoch' && control !== 'halt_loop')) control = r;
       }
       return control;
@@ -264,18 +268,18 @@ export class Trainer {
 
     const halting = (r: HandlerResult) => r === 'halt_epoch' || r === 'halt_loop';
     try {
-      const loop: { control: HandlerResult } = { control: await this.emit('started', state()) };
+      const loop: { control: HandlerResult } = { control: await this.emit('started', state) };
       for (epoch = start.epoch; epoch < start.epoch + epochs && loop.control !== 'halt_loop'; epoch++) {
         iteration = -1;
-        const means = new Map<string, RunningMean>([['loss', new RunningMean()], ...this.metricFns.flatMap(([name]) => outputNames.map((o) => [metricLabel(name, o), new RunningMean()] as const))]);
-        epochMetrics = {};
-        loop.control = await this.emit('epochStarted', state());
+        means = new Map<string, RunningMean>([['loss', new RunningMean()], ...this.metricFns.flatMap(([name]) => outputNames.map((o) => [metricLabel(name, o), new RunningMean()] as const))]);
+        validationMetrics = {};
+        loop.control = await this.emit('epochStarted', state);
         let chunk: PreparedBatch[] = [];
         const flush = async () => {
           if (chunk.length === 0) return;
           const c = chunk;
           chunk = [];
-          const r = await runChunk(c, means);
+          const r = await runChunk(c);
           if (halting(r)) loop.control = r;
         };
         let index = 0;
@@ -287,7 +291,7 @@ export class Trainer {
             } catch (error) {
               if (!(error instanceof RuntimeInputError)) throw error;
               await flush();
-              await this.emit('halted', state());
+              await this.emit('halted', state);
               throw new BatchError(`epoch ${epoch}, ${error.message}`, await hostParams(), { cause: error });
             }
             index++;
@@ -299,12 +303,12 @@ export class Trainer {
           }
           if (!halting(loop.control)) await flush();
         }
-        epochMetrics = { ...epochMetrics, ...(await validate()) };
-        const r = await this.emit('epochCompleted', state());
+        validationMetrics = await validate();
+        const r = await this.emit('epochCompleted', state);
         loop.control = loop.control === 'halt_loop' || r === 'halt_loop' ? 'halt_loop' : 'continue';
       }
-      if (loop.control === 'halt_loop') await this.emit('halted', state());
-      await this.emit('completed', state());
+      if (loop.control === 'halt_loop') await this.emit('halted', state);
+      await this.emit('completed', state);
       return await hostParams();
     } finally {
       await session.release();
