@@ -14,3 +14,4 @@ export { lossNames, type LossName } from './losses.js';
 export { sgd, adam, adamw, rmsprop, resolveOptimizer } from './optimizers/index.js';
 export type { Optimizer, OptimizerName, SgdOptions, AdamOptions, AdamWOptions, RmspropOptions } from './optimizers/index.js';
 export { compile, type CompiledModel } from './model/compile.js';
+export { seededRandom } from './model/random.js';

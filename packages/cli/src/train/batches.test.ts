@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { random, shuffledBatches } from './batches.js';
+import { shuffledBatches } from './batches.js';
 import type { Example, InputLayout } from './examples.js';
 
 const layout: InputLayout[] = [
@@ -28,13 +28,5 @@ describe('shuffledBatches', () => {
     expect(epochs[0]).not.toEqual(epochs[1]);
     expect([...epochs[0]!].sort((p, q) => p! - q!)).toEqual(examples.map((_, i) => i));
     expect(firstValues(shuffledBatches(examples, layout, 3, 8))).not.toEqual(epochs[0]);
-  });
-
-  it('draws uniform-looking numbers in [0, 1)', () => {
-    const next = random(1);
-    const draws = Array.from({ length: 1000 }, next);
-    expect(Math.min(...draws)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...draws)).toBeLessThan(1);
-    expect(draws.reduce((a, b) => a + b, 0) / draws.length).toBeCloseTo(0.5, 1);
   });
 });

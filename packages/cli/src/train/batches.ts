@@ -1,27 +1,17 @@
 import type { NestedNumbers } from '@onnxpipe/runtime';
+import { seededRandom } from '@onnxpipe/graph-builder';
 import { reshape } from '../shape.js';
 import type { Example, InputLayout } from './examples.js';
 
 export type TrainBatch = readonly [Record<string, NestedNumbers>, NestedNumbers];
 
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Re-iterable batches of `batchSize` examples (the last one may be smaller). Each iteration (one epoch)
  * shuffles anew; the sequence of orders depends only on `seed`.
  */
 export function shuffledBatches(examples: readonly Example[], layout: readonly InputLayout[], batchSize: number, seed: number): Iterable<TrainBatch> {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return {
     *[Symbol.iterator]() {
       const order = examples.map((_, i) => i);

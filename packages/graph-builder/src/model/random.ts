@@ -54,3 +54,9 @@ export function hashString(text: string): number {
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return h;
 }
+
+/** A seeded generator of uniform floats in [0, 1): for shuffling and synthetic data. */
+export function seededRandom(seed: number): () => number {
+  const random = new Random(seed);
+  return () => random.uniform();
+}

@@ -118,17 +118,8 @@ export function toRows(data: ArrayLike<number>, dims: readonly number[]): Matrix
   return Array.from({ length: batch }, (_, r) => Array.from({ length: width }, (_, c) => Number(data[r * width + c]!)));
 }
 
-/** A small seeded PRNG (mulberry32) for test inputs, independent of the builder's own. */
-export function seededUniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform floats in [0, 1) for test inputs. */
+export { seededRandom as seededUniform } from '../model/random.js';
 
 /** A [batch, width] buffer of values in [-range, range), rounded to float32 unless `float64`. */
 export function randomData(next: () => number, batch: number, width: number, dtype: 'float32' | 'float64' = 'float32', range = 2): Float32Array | Float64Array {
