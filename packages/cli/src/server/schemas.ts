@@ -30,6 +30,15 @@ export const inferRequestSchema = {
   },
 } as const;
 
+/** name, datatype and shape of a tensor, as model metadata and infer responses give them. */
+const tensorProperties = {
+  name: { type: 'string' },
+  datatype: { type: 'string' },
+  shape: { type: 'array', items: { type: 'integer' } },
+} as const;
+
+const tensorMetadata = { type: 'array', items: { type: 'object', properties: tensorProperties } } as const;
+
 export const inferResponseSchema = {
   type: 'object',
   properties: {
@@ -37,15 +46,7 @@ export const inferResponseSchema = {
     id: { type: 'string' },
     outputs: {
       type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          name: { type: 'string' },
-          datatype: { type: 'string' },
-          shape: { type: 'array', items: { type: 'integer' } },
-          data: { type: 'array', items: { type: ['number', 'boolean'] } },
-        },
-      },
+      items: { type: 'object', properties: { ...tensorProperties, data: { type: 'array', items: { type: ['number', 'boolean'] } } } },
     },
   },
 } as const;
@@ -54,18 +55,6 @@ export const predictRequestSchema = {
   type: 'object',
   minProperties: 1,
   additionalProperties: { type: ['array', 'number'] },
-} as const;
-
-const tensorMetadata = {
-  type: 'array',
-  items: {
-    type: 'object',
-    properties: {
-      name: { type: 'string' },
-      datatype: { type: 'string' },
-      shape: { type: 'array', items: { type: 'integer' } },
-    },
-  },
 } as const;
 
 export const modelMetadataSchema = {
