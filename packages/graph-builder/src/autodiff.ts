@@ -4,10 +4,10 @@ import { ops, type OpName } from './ops/index.js';
 
 /**
  * Reverse-mode differentiation over the builder's tape: emits, into the same builder,
- * the gradient of the scalar `loss` with respect to each value of `wrt`. Only nodes on a
+ * the gradient of the scalar `loss` (times `seed`, default 1) with respect to each value of `wrt`. Only nodes on a
  * path from `wrt` to `loss` are visited; gradients of values used more than once add up.
  */
-export function gradients(b: GraphBuilder, loss: Value, wrt: readonly Value[]): Value[] {
+export function gradients(b: GraphBuilder, loss: Value, wrt: readonly Value[], seed: Value = b.constant(1, loss.dtype)): Value[] {
   if (loss.shape.length !== 0) throw new Error(`gradients: the loss must be a scalar, got shape ${formatShape(loss.shape)}`);
   const tape = [...b.nodes];
   const reachable = new Set<Value>(wrt);
@@ -19,7 +19,7 @@ export function gradients(b: GraphBuilder, loss: Value, wrt: readonly Value[]): 
     }
   }
 
-  const grads = new Map<Value, Value>([[loss, b.constant(1, loss.dtype)]]);
+  const grads = new Map<Value, Value>([[loss, seed]]);
   const accumulate = (inputs: readonly (Value | null)[], dxs: readonly (Value | null)[]) =>
     inputs.forEach((x, k) => {
       const dx = dxs[k];

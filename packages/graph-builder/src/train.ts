@@ -142,6 +142,12 @@ function clipByGlobalNorm(b: GraphBuilder, grads: readonly Value[], clipNorm: nu
 /** One optimizer step: forward, loss, gradients, update. */
 function emitStep(b: GraphBuilder, r: Resolved, optimizer: Optimizer, bind: StepBindings) {
   const { loss, predictions } = emitObjective(b, r, bind, true);
+  const scaledUpdate = optimizer.clipNorm === undefined ? optimizer.scaledUpdate : undefined;
+  if (scaledUpdate) {
+    const scaled = gradients(b, loss, bind.params, bind.lr);
+    const params = r.compiled.params.map((p, i) => b.scoped(`update/${p.name}`, () => scaledUpdate(b, bind.params[i]!, scaled[i]!)));
+    return { loss, predictions, params, state: params.map(() => []) };
+  }
   const raw = gradients(b, loss, bind.params);
   const grads = optimizer.clipNorm === undefined ? raw : clipByGlobalNorm(b, raw, optimizer.clipNorm);
   const hyper = { lr: bind.lr, step: bind.step };

@@ -16,6 +16,7 @@ export function sgd(options: SgdOptions = {}): Optimizer {
     name: 'sgd',
     ...common(options, 0.01, where),
     slots: momentum > 0 ? ['velocity'] : [],
+    ...(momentum === 0 ? { scaledUpdate: (b, p, scaled) => b.op('Sub', [p, scaled]) } : {}),
     update: (b, p, g, state, { lr }) => {
       if (momentum === 0) return { param: b.op('Sub', [p, b.op('Mul', [lr, g])]), state: [] };
       const mu = b.constant(momentum, p.dtype);

@@ -23,6 +23,12 @@ export interface Optimizer {
   /** Emit, once per step, scalars that every parameter's update shares (Adam's bias corrections). */
   readonly prepare?: (b: GraphBuilder, hyper: Hyper) => Readonly<Record<string, Value>>;
   readonly update: (b: GraphBuilder, param: Value, grad: Value, state: readonly Value[], hyper: Hyper, shared: Readonly<Record<string, Value>>) => ParamUpdate;
+  /**
+   * For an update that is `param - lr·grad`: the step given the gradient already scaled by the
+   * learning rate, which the reverse pass makes by starting from `lr` instead of 1 (one
+   * multiplication per parameter fewer). Unused when gradients are clipped.
+   */
+  readonly scaledUpdate?: (b: GraphBuilder, param: Value, scaledGrad: Value) => Value;
 }
 
 export interface CommonOptions {

@@ -1,0 +1,119 @@
+/**
+ * Training benchmark on accelerators, for a machine with an NVIDIA GPU: both workloads of
+ * bench/train.ts on onnxpipe with `device: 'webgpu'` and `device: 'cuda'`, onnxpipe on the
+ * CPU as the baseline, the same batches and initial parameters, the same table. A device
+ * this onnxruntime build or machine lacks (DeviceError) is skipped with a line saying why.
+ *
+ *   tsx --conditions=source bench/gpu.ts [--quick] [--reps N] [--only xor|mlp] [--out bench/results/gpu.json]
+ *
+ * Gates against the CPU reference: CPU rows as in train.ts; device rows allow 1e-3 on the
+ * early losses (GPU kernels reduce in another order, and CUDA may use TF32 for matrix products).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_STEPS_PER_RUN, DeviceError, type Device } from '@onnxpipe/trainer';
+import {
+  cachedReference,
+  calibrate,
+  machine,
+  planSteps,
+  printChecks,
+  table,
+  timeContenders,
+  type Check,
+  type Contender,
+  type ContenderResult,
+  type Tolerances,
+} from './lib/harness.js';
+import { trainOnnxpipe, trainerBatches } from './lib/onnxpipe.js';
+import { copyState, initialParams, mlp, workloadData, xor, type Workload } from './lib/workloads.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    reps: { type: 'string' },
+    only: { type: 'string' },
+    'max-run-s': { type: 'string', default: '60' },
+    out: { type: 'string' },
+  },
+});
+const quick = args.quick === true;
+const reps = quick ? 1 : Number(args.reps ?? 3);
+const maxRunMs = Number(args['max-run-s']) * 1000;
+if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer, got ${args.reps}`);
+const workloads = [xor(quick ? 300 : 10_000), mlp(quick ? 11 : 200)].filter((w) => args.only === undefined || args.only === w.name);
+if (workloads.length === 0) throw new Error(`--only must be xor or mlp, got ${args.only}`);
+
+const cpuTolerances: Record<Workload['name'], Tolerances> = { xor: { early: 1e-4, final: 1e-3 }, mlp: { early: 1e-4, final: 0.03 } };
+const deviceTolerances: Record<Workload['name'], Tolerances> = { xor: { early: 1e-3, final: 1e-2 }, mlp: { early: 1e-3, final: 0.03 } };
+const devices: readonly Device[] = ['webgpu', 'cuda'];
+const KS = [1, DEFAULT_STEPS_PER_RUN, 256];
+const baselineId = `cpu-k${DEFAULT_STEPS_PER_RUN}`;
+
+const gpu = existsSync('/dev/nvidia0');
+console.log(`# onnxpipe training on accelerators${quick ? ' (--quick)' : ''}\n${JSON.stringify(machine())}`);
+if (!gpu) console.log("no NVIDIA GPU here (/dev/nvidia0 is absent): a webgpu row, if any, runs on the WebGPU implementation's fallback adapter, not on a GPU");
+
+let failed = false;
+const reports: { workload: Workload; results: ContenderResult[]; checks: Check[]; skipped: string[] }[] = [];
+
+for (const w of workloads) {
+  const { batches, evalBatch } = workloadData(w);
+  const init = initialParams(w);
+  const tb = trainerBatches(w, batches);
+  const contender = (device: Device, K: number, threads: number | undefined): Contender => ({
+    id: `${device}-k${K}${threads === undefined && device === 'cpu' ? '-threads' : ''}`,
+    label: `onnxpipe ${device} ${K === 1 ? '1 run per step (K=1)' : `fused K=${K}`}${device === 'cpu' ? (threads === undefined ? ', ort default threads' : ', 1 thread') : ''}`,
+    group: device === 'cpu' ? 'onnxpipe' : 'device',
+    run: (steps) => trainOnnxpipe(w, copyState(init), tb, steps, { stepsPerRun: K, threads, device }),
+  });
+  const reference = cachedReference(w, `onnxpipe cpu, K=${DEFAULT_STEPS_PER_RUN}, 1 thread (untimed)`, (steps) => trainOnnxpipe(w, copyState(init), tb, steps, { stepsPerRun: DEFAULT_STEPS_PER_RUN, threads: 1 }), evalBatch);
+  await reference.at(w.steps);
+  console.log(`\n## ${w.title}\n${w.steps} steps, ${reps} repetition(s); reference for the gates: ${reference.label}`);
+
+  const contenders: Contender[] = [...KS.map((K) => contender('cpu', K, 1)), contender('cpu', DEFAULT_STEPS_PER_RUN, undefined)];
+  const skipped: string[] = [];
+  for (const device of devices) {
+    // a two-step probe tells an absent device (DeviceError) from one that works
+    const probe = contender(device, 2, undefined);
+    try {
+      await probe.run(2);
+      contenders.push(...KS.map((K) => contender(device, K, undefined)));
+    } catch (error) {
+      if (!(error instanceof DeviceError)) {
+        failed = true;
+        console.log(`FAILED onnxpipe ${device}: ${(error as Error).stack ?? error}`);
+      } else console.log(`skip onnxpipe ${device}: ${error.message}`);
+      skipped.push(`${device}: ${(error as Error).message}`);
+    }
+  }
+
+  const perStep = quick ? new Map<string, number>() : await calibrate(contenders, w.name === 'xor' ? 300 : 2);
+  const plan = planSteps(w, contenders, perStep, maxRunMs, Math.min(maxRunMs, 15_000));
+  const { results, checks } = await timeContenders(w, contenders, {
+    reps,
+    plan,
+    evalBatch,
+    reference,
+    tolerances: (c) => (c.group === 'device' ? deviceTolerances : cpuTolerances)[w.name],
+  });
+  const best = [...results].sort((a, b) => a.msPerStep - b.msPerStep)[0]!;
+  console.log(`\n${table(w, results, [{ label: `vs cpu K=${DEFAULT_STEPS_PER_RUN}, 1 thread`, baseline: baselineId }], { [best.id]: '(fastest)' })}`);
+  console.log('speedups: > 1 means the row is faster; * total projected from ms/step');
+  const bad = checks.filter((k) => !k.pass);
+  console.log(`gates: ${checks.length - bad.length}/${checks.length} passed`);
+  printChecks(checks.filter((k) => k.what.startsWith('run 1:')));
+  if (bad.length) failed = true;
+  reports.push({ workload: w, results, checks, skipped });
+}
+
+if (args.out) {
+  const path = resolve(args.out);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify({ benchmark: 'onnxpipe training on accelerators', date: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: machine(), gpu, gatesPassed: !failed, workloads: reports }, null, 2)}\n`);
+  console.log(`\nwrote ${args.out}`);
+}
+console.log(failed ? '\nFAILED' : '\nall correctness gates passed');
+process.exit(failed ? 1 : 0);

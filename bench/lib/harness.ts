@@ -1,0 +1,276 @@
+/**
+ * The benchmark harness: run contenders in turn (repetitions interleaved so that a busy
+ * machine slows everyone alike), take medians, check every contender against one
+ * reference run, and print the table.
+ */
+import { cpus, loadavg } from 'node:os';
+import type { ModelState } from '@onnxpipe/graph-builder';
+import { evaluateLoss, flopsPerStep, type Batch, type Workload } from './workloads.js';
+
+export interface RunOutput {
+  /** Loss of every step, as the contender reported it. */
+  readonly losses: Float64Array;
+  /** Parameters after the last step. */
+  readonly params: ModelState;
+  /** Milliseconds of the run spent before the first step. */
+  readonly setupMs: number;
+}
+
+export type Group = 'onnxpipe' | 'profile' | 'tfjs' | 'plain' | 'device';
+
+export interface Contender {
+  readonly id: string;
+  readonly label: string;
+  readonly group: Group;
+  /** Untimed, before every run (select a TF.js backend, …). */
+  readonly prepare?: () => Promise<void>;
+  /** Train `steps` steps from the workload's initial parameters on its batches. */
+  readonly run: (steps: number) => Promise<RunOutput>;
+}
+
+export interface Measurement {
+  readonly steps: number;
+  readonly totalMs: number;
+  readonly setupMs: number;
+}
+
+export interface Check {
+  readonly contender: string;
+  readonly what: string;
+  readonly value: number;
+  readonly reference: number;
+  readonly relDiff: number;
+  readonly tolerance: number;
+  readonly pass: boolean;
+}
+
+export interface Tolerances {
+  /** Per-step losses of steps 1..11 (the loss at the initial parameters and after 1..10 updates). */
+  readonly early: number;
+  /** The final parameters' loss on the fixed evaluation batch. */
+  readonly final: number;
+}
+
+export interface Reference {
+  readonly label: string;
+  /** Per-step losses and final eval loss of the reference after `steps` steps. */
+  readonly at: (steps: number) => Promise<{ losses: Float64Array; evalLoss: number }>;
+}
+
+export interface ContenderResult {
+  readonly id: string;
+  readonly label: string;
+  readonly group: Group;
+  readonly runs: readonly Measurement[];
+  /** Median over the runs. */
+  readonly msPerStep: number;
+  /** Median total of the full-length runs, or msPerStep × the workload's steps when none ran full length. */
+  readonly totalMs: number;
+  readonly projected: boolean;
+  readonly setupMs: number;
+  readonly stepsPerSecond: number;
+  readonly gflops: number;
+  /** The final loss on the evaluation batch and the mean of the last 100 training losses (first run). */
+  readonly evalLoss: number;
+  readonly lastLosses: number;
+  readonly steps: number;
+}
+
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+export const relDiff = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+
+/** The largest of 10, 20, 50, 100, 200, 500, … that fits `budgetMs` at `msPerStep`, at least `min`, at most `max`. */
+export function stepsWithin(budgetMs: number, msPerStep: number, min: number, max: number): number {
+  const fit = budgetMs / msPerStep;
+  if (fit >= max) return max;
+  let best = min;
+  for (let p = 10; p <= max; p *= 10) for (const m of [1, 2, 5]) if (m * p <= fit && m * p > best) best = m * p;
+  return Math.min(best, max);
+}
+
+/** Time one run; errors propagate. */
+export async function measure(c: Contender, steps: number): Promise<{ output: RunOutput; m: Measurement }> {
+  await c.prepare?.();
+  const start = performance.now();
+  const output = await c.run(steps);
+  const totalMs = performance.now() - start;
+  if (output.losses.length !== steps) throw new Error(`${c.label}: reported ${output.losses.length} losses for ${steps} steps`);
+  return { output, m: { steps, totalMs, setupMs: output.setupMs } };
+}
+
+/** Compare one run with the reference: losses of steps 1..11 and the final eval loss. */
+export async function gate(w: Workload, c: Contender, output: RunOutput, evalBatch: Batch, reference: Reference, tol: Tolerances): Promise<{ checks: Check[]; evalLoss: number }> {
+  const steps = output.losses.length;
+  const ref = await reference.at(steps);
+  const checks: Check[] = [];
+  let worst = { i: 0, d: -1 };
+  for (let i = 0; i < Math.min(11, steps); i++) {
+    const d = relDiff(output.losses[i]!, ref.losses[i]!);
+    if (!(d <= worst.d)) worst = { i, d: Number.isNaN(d) ? Infinity : d };
+  }
+  const i = worst.i;
+  checks.push({ contender: c.id, what: `loss at step ${i + 1} (worst of steps 1-${Math.min(11, steps)})`, value: output.losses[i]!, reference: ref.losses[i]!, relDiff: worst.d, tolerance: tol.early, pass: worst.d <= tol.early });
+  const evalLoss = evaluateLoss(w, output.params, evalBatch);
+  const d = relDiff(evalLoss, ref.evalLoss);
+  checks.push({ contender: c.id, what: `eval loss of the final parameters after ${steps} steps`, value: evalLoss, reference: ref.evalLoss, relDiff: d, tolerance: tol.final, pass: d <= tol.final });
+  return { checks, evalLoss };
+}
+
+export function summarize(w: Workload, c: Contender, runs: readonly Measurement[], first: RunOutput, evalLoss: number): ContenderResult {
+  const msPerStep = median(runs.map((r) => r.totalMs / r.steps));
+  const full = runs.filter((r) => r.steps === w.steps);
+  const projected = full.length === 0;
+  const tail = first.losses.subarray(Math.max(0, first.losses.length - 100));
+  return {
+    id: c.id,
+    label: c.label,
+    group: c.group,
+    runs,
+    msPerStep,
+    totalMs: projected ? msPerStep * w.steps : median(full.map((r) => r.totalMs)),
+    projected,
+    setupMs: median(runs.map((r) => r.setupMs)),
+    stepsPerSecond: 1000 / msPerStep,
+    gflops: flopsPerStep(w) / (msPerStep * 1e6),
+    evalLoss,
+    lastLosses: tail.reduce((a, b) => a + b, 0) / tail.length,
+    steps: w.steps,
+  };
+}
+
+export interface Ratio {
+  /** Column heading. */
+  readonly label: string;
+  /** The contender whose ms/step is divided by each row's: > 1 means the row is faster. */
+  readonly baseline: string | undefined;
+}
+
+const fmt = (x: number, digits = 3): string => {
+  if (!Number.isFinite(x)) return '-';
+  const a = Math.abs(x);
+  if (a >= 1000) return x.toFixed(0);
+  if (a >= 100) return x.toFixed(1);
+  return x.toPrecision(digits);
+};
+
+/** A plain-text table; `*` marks totals projected from fewer steps. */
+export function table(w: Workload, results: readonly ContenderResult[], ratios: readonly Ratio[], marks: Readonly<Record<string, string>> = {}): string {
+  const byId = new Map(results.map((r) => [r.id, r]));
+  const head = ['contender', 'steps timed', 'setup ms', 'ms total', 'ms/step', 'steps/s', ...ratios.map((r) => r.label), ...(w.name === 'mlp' ? ['GFLOP/s'] : [])];
+  const rows = results.map((r) => {
+    const timed = [...new Set(r.runs.map((m) => m.steps))].join('/');
+    return [
+      `${r.label}${marks[r.id] ? ` ${marks[r.id]}` : ''}`,
+      `${timed} x${r.runs.length}`,
+      fmt(r.setupMs),
+      `${fmt(r.totalMs)}${r.projected ? '*' : ''}`,
+      fmt(r.msPerStep),
+      fmt(r.stepsPerSecond),
+      ...ratios.map((q) => {
+        const base = q.baseline === undefined ? undefined : byId.get(q.baseline);
+        return base ? `${fmt(base.msPerStep / r.msPerStep)}x` : '-';
+      }),
+      ...(w.name === 'mlp' ? [fmt(r.gflops)] : []),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((n, i) => (i === 0 ? ':' : '') + '-'.repeat(n + 1) + (i === 0 ? '' : ':')).join('|')}|`;
+  return [line(head), rule, ...rows.map(line)].join('\n');
+}
+
+/** A short run of each contender (which also warms it up): ms per step, the best of `tries(c)` runs. */
+export async function calibrate(contenders: readonly Contender[], steps: number, tries: (c: Contender) => number = () => 1): Promise<Map<string, number>> {
+  const perStep = new Map<string, number>();
+  for (const c of contenders) {
+    let best = Infinity;
+    for (let i = 0; i < tries(c); i++) best = Math.min(best, (await measure(c, steps)).m.totalMs / steps);
+    perStep.set(c.id, best);
+  }
+  return perStep;
+}
+
+export interface StepPlan {
+  /** Steps of the first run (the full workload unless that would exceed the run budget). */
+  readonly first: number;
+  /** Steps of later runs. */
+  readonly later: number;
+}
+
+/** Full-length runs where they fit `maxRunMs`; slower contenders get fewer steps (first run at least 20, later ones at least 10). */
+export function planSteps(w: Workload, contenders: readonly Contender[], perStep: ReadonlyMap<string, number>, maxRunMs: number, repRunMs: number): Map<string, StepPlan> {
+  const plan = new Map<string, StepPlan>();
+  for (const c of contenders) {
+    const ms = perStep.get(c.id);
+    if (ms === undefined) {
+      plan.set(c.id, { first: w.steps, later: w.steps });
+      continue;
+    }
+    const first = ms * w.steps <= maxRunMs ? w.steps : stepsWithin(maxRunMs, ms, 20, w.steps);
+    const later = ms * w.steps <= repRunMs ? w.steps : stepsWithin(repRunMs, ms, 10, w.steps);
+    plan.set(c.id, { first, later });
+    if (first < w.steps) console.log(`${c.label}: ~${ms.toPrecision(3)} ms/step, ${w.steps} steps would take ~${((ms * w.steps) / 1000).toFixed(0)} s: timed on ${first} steps, then ${later}`);
+  }
+  return plan;
+}
+
+export interface TimingOptions {
+  readonly reps: number;
+  readonly plan: ReadonlyMap<string, StepPlan>;
+  readonly evalBatch: Batch;
+  readonly reference: Reference;
+  readonly tolerances: (c: Contender) => Tolerances;
+}
+
+/** `reps` rounds over all contenders (interleaved), every run gated against the reference. */
+export async function timeContenders(w: Workload, contenders: readonly Contender[], o: TimingOptions): Promise<{ results: ContenderResult[]; checks: Check[] }> {
+  const runs = new Map<string, Measurement[]>(contenders.map((c) => [c.id, []]));
+  const first = new Map<string, { output: RunOutput; evalLoss: number }>();
+  const checks: Check[] = [];
+  for (let rep = 0; rep < o.reps; rep++) {
+    for (const c of contenders) {
+      const p = o.plan.get(c.id) ?? { first: w.steps, later: w.steps };
+      const { output, m } = await measure(c, rep === 0 ? p.first : p.later);
+      runs.get(c.id)!.push(m);
+      const g = await gate(w, c, output, o.evalBatch, o.reference, o.tolerances(c));
+      checks.push(...g.checks.map((k) => ({ ...k, what: `run ${rep + 1}: ${k.what}` })));
+      if (rep === 0) first.set(c.id, { output, evalLoss: g.evalLoss });
+      const bad = g.checks.filter((k) => !k.pass);
+      console.log(`run ${rep + 1} ${c.label}: ${m.steps} steps in ${m.totalMs.toFixed(0)} ms (${(m.totalMs / m.steps).toPrecision(3)} ms/step)${bad.length ? '  GATE FAILED' : ''}`);
+      if (bad.length) printChecks(bad);
+    }
+  }
+  const results = contenders.map((c) => summarize(w, c, runs.get(c.id)!, first.get(c.id)!.output, first.get(c.id)!.evalLoss));
+  return { results, checks };
+}
+
+/** The reference for the gates: a contender's run function, called (untimed, cached) at each step count asked for. */
+export function cachedReference(w: Workload, label: string, run: (steps: number) => Promise<RunOutput>, evalBatch: Batch): Reference {
+  const cache = new Map<number, Promise<{ losses: Float64Array; evalLoss: number }>>();
+  return {
+    label,
+    at: (steps) => {
+      let r = cache.get(steps);
+      if (!r) {
+        r = run(steps).then((o) => ({ losses: o.losses, evalLoss: evaluateLoss(w, o.params, evalBatch) }));
+        cache.set(steps, r);
+      }
+      return r;
+    },
+  };
+}
+
+export function machine(): Record<string, unknown> {
+  return { node: process.version, platform: `${process.platform} ${process.arch}`, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadavg: loadavg().map((x) => Number(x.toFixed(2))) };
+}
+
+export function printChecks(checks: readonly Check[]): void {
+  for (const c of checks) {
+    console.log(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.contender}: ${c.what}: ${c.value.toPrecision(8)} vs ${c.reference.toPrecision(8)} (rel ${c.relDiff.toExponential(2)}, tol ${c.tolerance})`);
+  }
+}

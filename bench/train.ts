@@ -1,0 +1,239 @@
+/**
+ * Training benchmark: onnxpipe (fused K steps per onnxruntime run, and one run per step)
+ * against TensorFlow.js (cpu and wasm backends) and a hand-written typed-array loop, on
+ * the XOR guide and a larger two-input MLP. Every contender starts from the same
+ * parameters and trains on the same batches; the run fails (exit code 1) when their
+ * losses disagree.
+ *
+ *   tsx --conditions=source bench/train.ts            full run, results in bench/results/train.json
+ *   tsx --conditions=source bench/train.ts --quick    smoke run: few steps, one repetition, same gates
+ *                                                     (TF.js: the custom loop on cpu, the layers API on wasm)
+ *
+ * Options: --reps N (default 3), --only xor|mlp, --max-run-s S (default 60: a contender whose
+ * full run would take longer is timed on fewer steps), --out FILE (JSON; --quick and --only write none unless given).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_STEPS_PER_RUN } from '@onnxpipe/trainer';
+import {
+  cachedReference,
+  calibrate,
+  machine,
+  planSteps,
+  printChecks,
+  table,
+  timeContenders,
+  type Check,
+  type Contender,
+  type ContenderResult,
+  type Reference,
+  type RunOutput,
+  type StepPlan,
+  type Tolerances,
+} from './lib/harness.js';
+import { trainOnnxpipe, trainRawOrt, trainerBatches } from './lib/onnxpipe.js';
+import { trainPlain } from './lib/plain.js';
+import { trainTf, useBackend, wasmFeatures, type Api, type Backend } from './lib/tfjs.js';
+import { copyState, flopsPerStep, initialParams, mlp, workloadData, xor, type Workload } from './lib/workloads.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    reps: { type: 'string' },
+    only: { type: 'string' },
+    'max-run-s': { type: 'string', default: '60' },
+    out: { type: 'string' },
+  },
+});
+const quick = args.quick === true;
+const reps = quick ? 1 : Number(args.reps ?? 3);
+const maxRunMs = Number(args['max-run-s']) * 1000;
+/** Later repetitions of a slow contender are shortened to fit this. */
+const repRunMs = Math.min(maxRunMs, 15_000);
+if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer, got ${args.reps}`);
+if (!(maxRunMs > 0)) throw new Error(`--max-run-s must be a positive number, got ${args['max-run-s']}`);
+const out = args.out ?? (quick || args.only !== undefined ? undefined : 'bench/results/train.json');
+
+const KS = [32, 64, 128, 256];
+const tolerances: Record<Workload['name'], Tolerances> = { xor: { early: 1e-4, final: 1e-3 }, mlp: { early: 1e-4, final: 0.03 } };
+const workloads = [xor(quick ? 300 : 10_000), mlp(quick ? 11 : 200)].filter((w) => args.only === undefined || args.only === w.name);
+if (workloads.length === 0) throw new Error(`--only must be xor or mlp, got ${args.only}`);
+
+interface WorkloadReport {
+  readonly workload: Workload;
+  readonly flopsPerStep: number;
+  readonly reference: string;
+  readonly tfjsChoice: Record<string, { chosen: Api; calibration: Record<string, number> }>;
+  readonly results: ContenderResult[];
+  readonly checks: Check[];
+  readonly targets: { what: string; value: number; goal: number; met: boolean }[];
+  readonly seconds: number;
+}
+
+const tfLabel = (backend: Backend, api: Api) => `TF.js ${backend} (${api === 'layers' ? 'layers API, trainOnBatch' : 'custom loop, minimize'})`;
+
+function contendersFor(w: Workload): Contender[] {
+  const { batches } = data.get(w)!;
+  const init = initialParams(w);
+  const tb = trainerBatches(w, batches);
+  const onnxpipe = (id: string, label: string, stepsPerRun: number, threads: number | undefined): Contender => ({
+    id,
+    label,
+    group: 'onnxpipe',
+    run: (steps) => trainOnnxpipe(w, copyState(init), tb, steps, { stepsPerRun, threads }),
+  });
+  const tf = (backend: Backend, api: Api): Contender => ({
+    id: `tfjs-${backend}-${api}`,
+    label: tfLabel(backend, api),
+    group: 'tfjs',
+    prepare: () => useBackend(backend),
+    run: (steps) => trainTf(api, w, copyState(init), batches, steps),
+  });
+  return [
+    ...KS.map((K) => onnxpipe(`onnxpipe-k${K}`, `onnxpipe fused K=${K}${K === DEFAULT_STEPS_PER_RUN ? ' (default)' : ''}`, K, 1)),
+    onnxpipe('onnxpipe-k1', 'onnxpipe 1 run per step (K=1)', 1, 1),
+    onnxpipe('onnxpipe-default-threads', `onnxpipe fused K=${DEFAULT_STEPS_PER_RUN}, ort default threads`, DEFAULT_STEPS_PER_RUN, undefined),
+    {
+      id: `ort-raw-k${DEFAULT_STEPS_PER_RUN}`,
+      label: `profile: bare session.run, K=${DEFAULT_STEPS_PER_RUN}`,
+      group: 'profile',
+      run: (steps) => trainRawOrt(w, copyState(init), batches, steps, { stepsPerRun: DEFAULT_STEPS_PER_RUN, threads: 1 }),
+    },
+    { id: 'ort-raw-k1', label: 'profile: bare session.run, K=1', group: 'profile', run: (steps) => trainRawOrt(w, copyState(init), batches, steps, { stepsPerRun: 1, threads: 1 }) },
+    tf('cpu', 'layers'),
+    tf('cpu', 'custom'),
+    tf('wasm', 'layers'),
+    tf('wasm', 'custom'),
+    {
+      id: 'plain',
+      label: 'hand-written loop (typed arrays)',
+      group: 'plain',
+      run: async (steps): Promise<RunOutput> => ({ ...trainPlain(w, copyState(init), batches, steps), setupMs: 0 }),
+    },
+  ];
+}
+
+const data = new Map(workloads.map((w) => [w, workloadData(w)] as const));
+
+function referenceFor(w: Workload): Reference {
+  const { batches, evalBatch } = data.get(w)!;
+  const init = initialParams(w);
+  const tb = trainerBatches(w, batches);
+  return cachedReference(
+    w,
+    `onnxpipe trainer, K=${DEFAULT_STEPS_PER_RUN}, 1 thread, run separately (untimed)`,
+    (steps) => trainOnnxpipe(w, copyState(init), tb, steps, { stepsPerRun: DEFAULT_STEPS_PER_RUN, threads: 1 }),
+    evalBatch,
+  );
+}
+
+async function bench(w: Workload): Promise<WorkloadReport> {
+  const started = performance.now();
+  const { evalBatch } = data.get(w)!;
+  const reference = referenceFor(w);
+  await reference.at(w.steps);
+  let contenders = contendersFor(w);
+  console.log(`\n## ${w.title}\n${w.steps} steps, ${reps} repetition(s); reference for the gates: ${reference.label}`);
+
+  // Calibration (full runs only): a short run of each contender, which also warms it up,
+  // picks the faster TF.js API per backend and the step counts of slow contenders.
+  let plan = new Map<string, StepPlan>();
+  const tfjsChoice: WorkloadReport['tfjsChoice'] = {};
+  if (quick) {
+    // each TF.js API once, each backend once: every code path, half the time
+    contenders = contenders.filter((c) => c.id !== 'tfjs-cpu-layers' && c.id !== 'tfjs-wasm-custom');
+  } else {
+    const calibSteps = w.name === 'xor' ? 300 : 2;
+    const perStep = await calibrate(contenders, calibSteps, (c) => (c.group === 'tfjs' ? 2 : 1));
+    for (const backend of ['cpu', 'wasm'] as const) {
+      const layers = perStep.get(`tfjs-${backend}-layers`)!;
+      const custom = perStep.get(`tfjs-${backend}-custom`)!;
+      const chosen: Api = custom < layers ? 'custom' : 'layers';
+      tfjsChoice[backend] = { chosen, calibration: { 'layers ms/step': layers, 'custom ms/step': custom } };
+      console.log(`TF.js ${backend}: layers API ${layers.toPrecision(3)} ms/step, custom loop ${custom.toPrecision(3)} ms/step over ${calibSteps} steps -> timing the ${chosen === 'custom' ? 'custom loop' : 'layers API'}`);
+      contenders = contenders.filter((c) => c.id !== `tfjs-${backend}-${chosen === 'custom' ? 'layers' : 'custom'}`);
+    }
+    plan = planSteps(w, contenders, perStep, maxRunMs, repRunMs);
+  }
+
+  const { results, checks } = await timeContenders(w, contenders, { reps, plan, evalBatch, reference, tolerances: () => tolerances[w.name] });
+  const byId = new Map(results.map((r) => [r.id, r]));
+  const tfIds = results.filter((r) => r.group === 'tfjs').sort((a, b) => a.msPerStep - b.msPerStep);
+  const bestTf = tfIds[0]!;
+  const wasmTf = tfIds.find((r) => r.id.startsWith('tfjs-wasm'))!;
+  const fused = KS.map((K) => byId.get(`onnxpipe-k${K}`)!).sort((a, b) => a.msPerStep - b.msPerStep);
+  const best = fused[0]!;
+  const fallback = byId.get(`onnxpipe-k${DEFAULT_STEPS_PER_RUN}`)!;
+  const marks: Record<string, string> = { [best.id]: '(best K)' };
+
+  console.log(`\n${table(w, results, [{ label: 'vs hand-written', baseline: 'plain' }, { label: 'vs best TF.js', baseline: bestTf.id }], marks)}`);
+  console.log('speedups: > 1 means the row is faster (baseline ms/step / row ms/step); * total projected from ms/step');
+
+  const targets =
+    w.name === 'xor'
+      ? [
+          { what: `XOR: onnxpipe best K (${best.label}) vs best TF.js (${bestTf.label})`, value: bestTf.msPerStep / best.msPerStep, goal: 35 },
+          { what: `XOR: onnxpipe default K vs best TF.js`, value: bestTf.msPerStep / fallback.msPerStep, goal: 35 },
+          { what: `XOR: onnxpipe best K vs hand-written loop (>= 0.5 = within 2x)`, value: byId.get('plain')!.msPerStep / best.msPerStep, goal: 0.5 },
+          { what: `XOR: onnxpipe default K vs hand-written loop`, value: byId.get('plain')!.msPerStep / fallback.msPerStep, goal: 0.5 },
+        ]
+      : [
+          { what: `MLP: onnxpipe best K (${best.label}) vs TF.js wasm (${wasmTf.label})`, value: wasmTf.msPerStep / best.msPerStep, goal: 10 },
+          { what: `MLP: onnxpipe default K vs TF.js wasm`, value: wasmTf.msPerStep / fallback.msPerStep, goal: 10 },
+        ];
+  const scored = targets.map((t) => ({ ...t, met: t.value >= t.goal }));
+  console.log('targets:');
+  for (const t of scored) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.what}: ${t.value.toFixed(2)}x (goal ${t.goal}x)`);
+  const failed = checks.filter((k) => !k.pass);
+  console.log(`gates: ${checks.length - failed.length}/${checks.length} passed (losses of steps 1-11 within ${tolerances[w.name].early} relative, final eval loss within ${tolerances[w.name].final})`);
+  printChecks(checks.filter((k) => k.what.startsWith('run 1:')));
+
+  return { workload: w, flopsPerStep: flopsPerStep(w), reference: reference.label, tfjsChoice, results, checks, targets: scored, seconds: (performance.now() - started) / 1000 };
+}
+
+const before = machine();
+await useBackend('wasm');
+const wasm = wasmFeatures();
+console.log(`# onnxpipe training benchmark${quick ? ' (--quick)' : ''}\n${JSON.stringify(before)}\nTF.js wasm: SIMD ${wasm.simd}, threads ${wasm.threads} (1 thread used); onnxpipe rows use intraOpNumThreads 1 unless noted`);
+const reports: WorkloadReport[] = [];
+let crashed: unknown;
+try {
+  for (const w of workloads) reports.push(await bench(w));
+} catch (error) {
+  crashed = error;
+  console.error(`\nbenchmark failed: ${(error as Error).stack ?? error}`);
+}
+const passed = crashed === undefined && reports.every((r) => r.checks.every((k) => k.pass));
+
+if (out) {
+  const json = {
+    benchmark: 'onnxpipe training',
+    date: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    repetitions: reps,
+    machine: { ...before, loadavgAtEnd: machine().loadavg },
+    tfjsWasm: wasm,
+    gatesPassed: passed,
+    ...(crashed === undefined ? {} : { error: String(crashed) }),
+    workloads: reports.map((r) => ({
+      name: r.workload.name,
+      title: r.workload.title,
+      steps: r.workload.steps,
+      batch: r.workload.batch,
+      flopsPerStep: r.flopsPerStep,
+      reference: r.reference,
+      seconds: Number(r.seconds.toFixed(1)),
+      tfjsChoice: r.tfjsChoice,
+      results: r.results,
+      targets: r.targets,
+      checks: r.checks,
+    })),
+  };
+  const path = resolve(out);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify(json, (_, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v), 2)}\n`);
+  console.log(`\nwrote ${out}`);
+}
+console.log(passed ? '\nall correctness gates passed' : '\nCORRECTNESS GATES FAILED');
+process.exit(passed ? 0 : 1);
