@@ -2,7 +2,7 @@
  * The two training workloads of the benchmark, their deterministic data and one shared
  * float64 evaluator that every contender's final parameters are scored with.
  */
-import { initParams, input, type ModelState, type SymbolicTensor } from '@onnxpipe/graph-builder';
+import { initParams, input, seededRandom, type ModelState, type SymbolicTensor } from '@onnxpipe/graph-builder';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid' | 'softmax';
 export type LossName = 'binary_cross_entropy' | 'categorical_cross_entropy';
@@ -91,24 +91,13 @@ export const initialParams = (w: Workload): ModelState => initParams(onnxpipeMod
 export const copyState = (s: ModelState): ModelState =>
   Object.fromEntries(Object.entries(s).map(([k, t]) => [k, { data: t.data.slice(), dims: [...t.dims] }]));
 
-/** mulberry32: a small, fast, seeded PRNG giving floats in [0, 1). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `count` batches. XOR: x1, x2 ∈ {0, 1}, y = x1 xor x2. MLP: inputs uniform in [-0.5, 0.5),
  * the label the argmax of a fixed random linear teacher plus noise, one-hot.
  */
 export function makeBatches(w: Workload, count: number, seed: number): Batch[] {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const [w1, w2] = w.widths;
   const classes = w.layers[w.layers.length - 1]!.units;
   const teacher = w.name === 'mlp' ? teacherWeights(w) : undefined;
@@ -144,7 +133,7 @@ export function makeBatches(w: Workload, count: number, seed: number): Batch[] {
 }
 
 function teacherWeights(w: Workload): Float64Array {
-  const rand = random(w.seed * 7919 + 1);
+  const rand = seededRandom(w.seed * 7919 + 1);
   const classes = w.layers[w.layers.length - 1]!.units;
   const t = new Float64Array((w.widths[0] + w.widths[1]) * classes);
   for (let i = 0; i < t.length; i++) t[i] = (rand() - 0.5) * 0.35;
