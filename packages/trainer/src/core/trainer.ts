@@ -59,7 +59,7 @@ export interface TrainerEnvironment {
 
 export type TrainerPlugin = (t: Trainer) => void;
 
-export const DEFAULT_STEPS_PER_RUN = 64;
+export const DEFAULT_STEPS_PER_RUN = 128;
 
 const events: readonly EventName[] = ['started', 'epochStarted', 'iterationCompleted', 'epochCompleted', 'halted', 'completed'];
 
