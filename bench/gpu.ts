@@ -12,9 +12,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_STEPS_PER_RUN, DeviceError, type Device } from '@onnxpipe/trainer';
 import {
+  benchArgs,
   cachedReference,
   calibrate,
   machine,
@@ -28,23 +28,9 @@ import {
   type Tolerances,
 } from './lib/harness.js';
 import { trainOnnxpipe, trainerBatches } from './lib/onnxpipe.js';
-import { copyState, initialParams, mlp, workloadData, xor, type Workload } from './lib/workloads.js';
+import { copyState, initialParams, workloadData, type Workload } from './lib/workloads.js';
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    reps: { type: 'string' },
-    only: { type: 'string' },
-    'max-run-s': { type: 'string', default: '60' },
-    out: { type: 'string' },
-  },
-});
-const quick = args.quick === true;
-const reps = quick ? 1 : Number(args.reps ?? 3);
-const maxRunMs = Number(args['max-run-s']) * 1000;
-if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer, got ${args.reps}`);
-const workloads = [xor(quick ? 300 : 10_000), mlp(quick ? 11 : 200)].filter((w) => args.only === undefined || args.only === w.name);
-if (workloads.length === 0) throw new Error(`--only must be xor or mlp, got ${args.only}`);
+const { quick, reps, maxRunMs, only, out: outOption, workloads } = benchArgs();
 
 const cpuTolerances: Record<Workload['name'], Tolerances> = { xor: { early: 1e-4, final: 1e-3 }, mlp: { early: 1e-4, final: 0.03 } };
 const deviceTolerances: Record<Workload['name'], Tolerances> = { xor: { early: 1e-3, final: 1e-2 }, mlp: { early: 1e-3, final: 0.03 } };
@@ -109,11 +95,11 @@ for (const w of workloads) {
   reports.push({ workload: w, results, checks, skipped });
 }
 
-if (args.out) {
-  const path = resolve(args.out);
+if (outOption) {
+  const path = resolve(outOption);
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, `${JSON.stringify({ benchmark: 'onnxpipe training on accelerators', date: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: machine(), gpu, gatesPassed: !failed, workloads: reports }, null, 2)}\n`);
-  console.log(`\nwrote ${args.out}`);
+  console.log(`\nwrote ${outOption}`);
 }
 console.log(failed ? '\nFAILED' : '\nall correctness gates passed');
 process.exit(failed ? 1 : 0);

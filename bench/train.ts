@@ -14,9 +14,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_STEPS_PER_RUN } from '@onnxpipe/trainer';
 import {
+  benchArgs,
   cachedReference,
   calibrate,
   machine,
@@ -35,30 +35,15 @@ import {
 import { trainOnnxpipe, trainRawOrt, trainerBatches } from './lib/onnxpipe.js';
 import { trainPlain } from './lib/plain.js';
 import { trainTf, useBackend, wasmFeatures, type Api, type Backend } from './lib/tfjs.js';
-import { copyState, flopsPerStep, initialParams, mlp, workloadData, xor, type Workload } from './lib/workloads.js';
+import { copyState, flopsPerStep, initialParams, workloadData, type Workload } from './lib/workloads.js';
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    reps: { type: 'string' },
-    only: { type: 'string' },
-    'max-run-s': { type: 'string', default: '60' },
-    out: { type: 'string' },
-  },
-});
-const quick = args.quick === true;
-const reps = quick ? 1 : Number(args.reps ?? 3);
-const maxRunMs = Number(args['max-run-s']) * 1000;
+const { quick, reps, maxRunMs, only, out: outOption, workloads } = benchArgs();
 /** Later repetitions of a slow contender are shortened to fit this. */
 const repRunMs = Math.min(maxRunMs, 15_000);
-if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer, got ${args.reps}`);
-if (!(maxRunMs > 0)) throw new Error(`--max-run-s must be a positive number, got ${args['max-run-s']}`);
-const out = args.out ?? (quick || args.only !== undefined ? undefined : 'bench/results/train.json');
+const out = outOption ?? (quick || only !== undefined ? undefined : 'bench/results/train.json');
 
 const KS = [32, 64, 128, 256];
 const tolerances: Record<Workload['name'], Tolerances> = { xor: { early: 1e-4, final: 1e-3 }, mlp: { early: 1e-4, final: 0.03 } };
-const workloads = [xor(quick ? 300 : 10_000), mlp(quick ? 11 : 200)].filter((w) => args.only === undefined || args.only === w.name);
-if (workloads.length === 0) throw new Error(`--only must be xor or mlp, got ${args.only}`);
 
 interface WorkloadReport {
   readonly workload: Workload;

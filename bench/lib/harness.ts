@@ -4,8 +4,9 @@
  * reference run, and print the table.
  */
 import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
 import type { ModelState } from '@onnxpipe/graph-builder';
-import { evaluateLoss, flopsPerStep, type Batch, type Workload } from './workloads.js';
+import { evaluateLoss, flopsPerStep, mlp, xor, type Batch, type Workload } from './workloads.js';
 
 export interface RunOutput {
   /** Loss of every step, as the contender reported it. */
@@ -273,4 +274,36 @@ export function printChecks(checks: readonly Check[]): void {
   for (const c of checks) {
     console.log(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.contender}: ${c.what}: ${c.value.toPrecision(8)} vs ${c.reference.toPrecision(8)} (rel ${c.relDiff.toExponential(2)}, tol ${c.tolerance})`);
   }
+}
+
+export interface BenchArgs {
+  readonly quick: boolean;
+  readonly reps: number;
+  readonly maxRunMs: number;
+  /** --only; undefined for both workloads. */
+  readonly only: string | undefined;
+  readonly out: string | undefined;
+  /** The workloads to run: full length, or a few steps with --quick. */
+  readonly workloads: Workload[];
+}
+
+/** The command line the training benchmarks share: --quick, --reps N, --only xor|mlp, --max-run-s S, --out FILE. */
+export function benchArgs(): BenchArgs {
+  const { values: args } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      reps: { type: 'string' },
+      only: { type: 'string' },
+      'max-run-s': { type: 'string', default: '60' },
+      out: { type: 'string' },
+    },
+  });
+  const quick = args.quick === true;
+  const reps = quick ? 1 : Number(args.reps ?? 3);
+  const maxRunMs = Number(args['max-run-s']) * 1000;
+  if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer, got ${args.reps}`);
+  if (!(maxRunMs > 0)) throw new Error(`--max-run-s must be a positive number, got ${args['max-run-s']}`);
+  const workloads = [xor(quick ? 300 : 10_000), mlp(quick ? 11 : 200)].filter((w) => args.only === undefined || args.only === w.name);
+  if (workloads.length === 0) throw new Error(`--only must be xor or mlp, got ${args.only}`);
+  return { quick, reps, maxRunMs, only: args.only, out: args.out, workloads };
 }
