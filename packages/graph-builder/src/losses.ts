@@ -19,13 +19,13 @@ export function isSparseTarget(loss: LossName, targetDType: DType): boolean {
   return loss === 'categorical_cross_entropy' && !isFloat(targetDType);
 }
 
-/** The shape the target must have for `output`. */
-export function targetShape(loss: LossName, output: Value, targetDType: DType): Shape {
-  return isSparseTarget(loss, targetDType) ? output.shape.slice(0, -1) : output.shape;
+/** The shape the target must have for an output of shape `output`. */
+export function targetShape(loss: LossName, output: Shape, targetDType: DType): Shape {
+  return isSparseTarget(loss, targetDType) ? output.slice(0, -1) : output;
 }
 
 function checkTarget(loss: LossName, output: Value, target: Value, where: string): void {
-  const expected = targetShape(loss, output, target.dtype);
+  const expected = targetShape(loss, output.shape, target.dtype);
   const fits = target.shape.length === expected.length && target.shape.every((d, i) => d === expected[i]);
   if (!fits) {
     throw new Error(`${where}: target shape ${formatShape(target.shape)} does not fit output '${output.name}' of shape ${formatShape(output.shape)}; expected ${formatShape(expected)}`);

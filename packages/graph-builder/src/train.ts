@@ -102,7 +102,7 @@ const targetName = (compiled: CompiledModel, output: string): string => (compile
 function targetInputs(b: GraphBuilder, r: Resolved, leading: readonly string[]): Record<string, Value> {
   return Object.fromEntries(
     r.compiled.outputs.map((o) => {
-      const shape = targetShape(r.losses[o.name]!, { name: o.name, dtype: r.dtype, shape: o.tensor.shape, producer: undefined }, r.targetDType);
+      const shape = targetShape(r.losses[o.name]!, o.tensor.shape, r.targetDType);
       return [o.name, b.input(targetName(r.compiled, o.name), r.targetDType, [...leading, ...shape])];
     }),
   );

@@ -24,28 +24,30 @@ export interface CompiledOutput {
 /** A model with every layer named, in topological order: what all exports start from. */
 export interface CompiledModel {
   readonly layers: readonly Layer[];
+  /** The tensor each layer makes. */
+  readonly tensors: ReadonlyMap<Layer, SymbolicTensor>;
   readonly layerNames: ReadonlyMap<Layer, string>;
   readonly inputs: readonly CompiledInput[];
   readonly outputs: readonly CompiledOutput[];
   readonly params: readonly CompiledParam[];
 }
 
-function topologicalOrder(outputs: readonly SymbolicTensor[]): Layer[] {
-  const order: Layer[] = [];
-  const seen = new Set<Layer>();
-  const visit = (layer: Layer) => {
-    if (seen.has(layer)) return;
-    seen.add(layer);
-    layer.inputs.forEach((t) => visit(t.layer));
-    order.push(layer);
+/** Every layer the outputs depend on, inputs before users, each with the tensor it makes. */
+function topologicalOrder(outputs: readonly SymbolicTensor[]): Map<Layer, SymbolicTensor> {
+  const order = new Map<Layer, SymbolicTensor>();
+  const visit = (t: SymbolicTensor) => {
+    if (order.has(t.layer)) return;
+    t.layer.inputs.forEach(visit);
+    order.set(t.layer, t);
   };
-  outputs.forEach((t) => visit(t.layer));
+  outputs.forEach(visit);
   return order;
 }
 
 export function compile(m: ModelLike): CompiledModel {
   const { outputs } = asModel(m);
-  const layers = topologicalOrder(outputs.map((o) => o.tensor));
+  const tensors = topologicalOrder(outputs.map((o) => o.tensor));
+  const layers = [...tensors.keys()];
   const names = new NameAuthority();
   const layerNames = new Map<Layer, string>();
   for (const layer of layers) {
@@ -66,7 +68,7 @@ export function compile(m: ModelLike): CompiledModel {
   for (const layer of layers) {
     const name = layerNames.get(layer)!;
     if (layer.kind === 'input') {
-      const tensor = findTensor(layer, outputs.map((o) => o.tensor));
+      const tensor = tensors.get(layer)!;
       inputs.push({ name, dtype: tensor.dtype, shape: tensor.shape });
     }
     const dtype = layer.inputs[0]?.dtype ?? 'float32';
@@ -81,17 +83,7 @@ export function compile(m: ModelLike): CompiledModel {
     outputNames.add(outName);
     return { name: outName, tensor };
   });
-  return { layers, layerNames, inputs, outputs: compiledOutputs, params };
-}
-
-function findTensor(layer: Layer, roots: readonly SymbolicTensor[]): SymbolicTensor {
-  const stack = [...roots];
-  while (stack.length > 0) {
-    const t = stack.pop()!;
-    if (t.layer === layer) return t;
-    stack.push(...t.layer.inputs);
-  }
-  throw new Error(`layer ${layer.kind} is not part of the model`);
+  return { layers, tensors, layerNames, inputs, outputs: compiledOutputs, params };
 }
 
 export interface ForwardBindings {

@@ -7,10 +7,10 @@ export function summary(m: ModelLike): string {
   const compiled = compile(m);
   const rows = compiled.layers.map((layer) => {
     const name = compiled.layerNames.get(layer)!;
-    const tensor = findOutputShape(compiled, layer);
+    const shape = formatShape(compiled.tensors.get(layer)!.shape);
     const count = Object.values(layer.params).reduce((sum, p) => sum + p.shape.reduce((a, d) => a * d, 1), 0);
     const from = layer.inputs.map((t) => compiled.layerNames.get(t.layer)!).join(', ');
-    return [`${name} (${layer.kind}${layer.info ? `: ${layer.info}` : ''})`, tensor, String(count), from];
+    return [`${name} (${layer.kind}${layer.info ? `: ${layer.info}` : ''})`, shape, String(count), from];
   });
   const header = ['Layer', 'Output shape', 'Params', 'Inputs'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -18,12 +18,4 @@ export function summary(m: ModelLike): string {
   const total = compiled.params.reduce((sum, p) => sum + p.shape.reduce((a, d) => a * d, 1), 0);
   const rule = '-'.repeat(widths.reduce((a, w) => a + w + 2, -2));
   return [line(header), rule, ...rows.map(line), rule, `Total parameters: ${total}`].join('\n');
-}
-
-function findOutputShape(compiled: ReturnType<typeof compile>, layer: ReturnType<typeof compile>['layers'][number]): string {
-  for (const l of compiled.layers) {
-    for (const t of l.inputs) if (t.layer === layer) return formatShape(t.shape);
-  }
-  const out = compiled.outputs.find((o) => o.tensor.layer === layer);
-  return out ? formatShape(out.tensor.shape) : '?';
 }

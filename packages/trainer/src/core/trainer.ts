@@ -6,6 +6,7 @@ import {
   exportTrainStep,
   initParams,
   resolveOptimizer,
+  type CompiledModel,
   type LossOptions,
   type ModelLike,
   type ModelState,
@@ -84,7 +85,7 @@ export class Trainer {
     optimizer: OptimizerName | Optimizer,
     private readonly options: TrainerOptions = {},
   ) {
-    compile(model);
+    compile(model); // a malformed model fails here, not at run()
     this.optimizer = resolveOptimizer(optimizer);
     this.settings = {
       device: options.device ?? 'cpu',
@@ -163,7 +164,7 @@ export class Trainer {
       ...(this.options.targetDType ? { targetDType: this.options.targetDType } : {}),
     });
     const sig = train.signature;
-    const start = startingPoint(this.model, init, this.options.seed ?? 0, sig);
+    const start = startingPoint(this.model, compiled, init, this.options.seed ?? 0, sig);
     const deviceOutputs = [...sig.params.map((p) => p.next), ...sig.state.map((s) => s.next)];
     const session = await createSession(ort, train.bytes, this.settings, deviceOutputs);
     const layout = batchLayout(sig);
@@ -333,18 +334,18 @@ interface Start {
   readonly epoch: number;
 }
 
-function startingPoint(model: ModelLike, init: ModelState | Checkpoint | Record<string, never>, seed: number, sig: TrainStepSignature): Start {
+function startingPoint(model: ModelLike, compiled: CompiledModel, init: ModelState | Checkpoint | Record<string, never>, seed: number, sig: TrainStepSignature): Start {
   const zeros = (): ModelState =>
     Object.fromEntries(sig.state.map((s) => [s.name, { data: sig.dtype === 'float64' ? new Float64Array(size(s.dims)) : new Float32Array(size(s.dims)), dims: [...s.dims] }]));
   if (isCheckpoint(init)) {
-    checkState(compile(model), init.params, 'run (checkpoint params)');
+    checkState(compiled, init.params, 'run (checkpoint params)');
     const missing = sig.state.filter((s) => !init.optimizer[s.name]).map((s) => s.name);
     if (missing.length > 0) throw new Error(`run: the checkpoint lacks optimizer state ${missing.join(', ')} (was it written with another optimizer?)`);
     return { params: init.params, optimizer: init.optimizer, step: init.step, epoch: init.epoch };
   }
   if (typeof init !== 'object' || init === null) throw new Error(`run: init must be {} (fresh parameters), a ModelState or a checkpoint, got ${init === null ? 'null' : typeof init}`);
   const params = Object.keys(init).length === 0 ? initParams(model, { seed }) : (init as ModelState);
-  checkState(compile(model), params, 'run');
+  checkState(compiled, params, 'run');
   return { params, optimizer: zeros(), step: 0, epoch: 0 };
 }
 
