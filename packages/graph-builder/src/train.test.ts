@@ -283,14 +283,14 @@ describe('the XOR train step in onnxruntime-node matches a hand-written float64 
 
   /*
    * 100 steps. float32 rounding in onnxruntime (~1e-7 per step) stays below 1e-6 for SGD. Adam
-   * divides by sqrt(v̂), which amplifies it for small gradients: the float32 model drifts by up to
-   * ~1e-5 over 100 steps (measured 8e-6), so it is held to 3e-5. The float64 model, where the
+   * divides by sqrt(v̂), which amplifies it for small gradients: the float32 model drifts by a few
+   * 1e-6 over 100 steps (measured 2.7e-6 to 8e-6), held to the 1e-5 asked for. The float64 model, where the
    * runtime's rounding is negligible, is held to 1e-10 for both (measured ~1e-15).
    */
   const long: [string, Float, (lr: number) => Optimizer, (lr: number) => RefOptimizer, number, number][] = [
     ['SGD', 'float32', (lr) => sgd({ learningRate: lr }), refSgd, 0.1, 1e-5],
     ['SGD', 'float64', (lr) => sgd({ learningRate: lr }), refSgd, 0.1, 1e-10],
-    ['Adam', 'float32', (lr) => adam({ learningRate: lr }), (lr) => refAdam(lr), 0.01, 3e-5],
+    ['Adam', 'float32', (lr) => adam({ learningRate: lr }), (lr) => refAdam(lr), 0.01, 1e-5],
     ['Adam', 'float64', (lr) => adam({ learningRate: lr }), (lr) => refAdam(lr), 0.01, 1e-10],
   ];
   for (const [name, dtype, make, ref, lr, tol] of long) {
