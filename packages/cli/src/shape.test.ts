@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { elementCount, formatShape, numericShape, reshape } from './shape.js';
+import { elementCount, formatShape, numericShape } from './shape.js';
 
 describe('shape helpers', () => {
   it('formats shapes, symbolic dimensions by name', () => {
@@ -17,11 +17,5 @@ describe('shape helpers', () => {
     expect(elementCount([2, 3, 4])).toBe(24);
     expect(elementCount([])).toBe(1);
     expect(elementCount([5, 0])).toBe(0);
-  });
-
-  it('nests flat values', () => {
-    expect(reshape([1, 2, 3, 4, 5, 6], [2, 3])).toEqual([[1, 2, 3], [4, 5, 6]]);
-    expect(reshape(Float32Array.of(7), [])).toBe(7);
-    expect(reshape([], [0, 2])).toEqual([]);
   });
 });

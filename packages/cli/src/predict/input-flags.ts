@@ -1,6 +1,6 @@
-import type { NestedNumbers, TensorInfo } from '@onnxpipe/runtime';
+import { nest, type NestedNumbers, type TensorInfo } from '@onnxpipe/runtime';
 import { CliError } from '../errors.js';
-import { elementCount, formatShape, reshape } from '../shape.js';
+import { elementCount, formatShape } from '../shape.js';
 
 const expected = (infos: readonly TensorInfo[]) => `the model expects inputs: ${infos.map((i) => i.name).join(', ')}`;
 
@@ -34,7 +34,7 @@ export function parseInputFlags(flags: readonly string[], infos: readonly Tensor
           `input '${name}' takes ${count} value${count === 1 ? '' : 's'} per row (shape ${formatShape(info.shape)}), got ${values.length}`,
         );
       }
-      row[name] = example.length === 1 && count === 1 ? (values[0] as number) : reshape(values, example);
+      row[name] = example.length === 1 && count === 1 ? (values[0] as number) : nest(values, example);
     } else {
       row[name] = values.length === 1 ? (values[0] as number) : values;
     }

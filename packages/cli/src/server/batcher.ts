@@ -1,5 +1,5 @@
-import type { Model, NumericArray, OutputTensor, TensorData } from '@onnxpipe/runtime';
-import { elementCount, reshape } from '../shape.js';
+import { outputTensor, type Model, type NumericArray, type OutputTensor, type TensorData } from '@onnxpipe/runtime';
+import { elementCount } from '../shape.js';
 
 export type Predict = (tensors: Record<string, TensorData>) => Promise<Record<string, OutputTensor>>;
 
@@ -36,10 +36,7 @@ function concat(parts: readonly Data[]): Data {
 function sliceRows(tensor: OutputTensor, start: number, rows: number): OutputTensor {
   const rest = tensor.dims.slice(1);
   const size = elementCount(rest);
-  const data = tensor.data.subarray(start * size, (start + rows) * size) as NumericArray;
-  const dims = [rows, ...rest];
-  const toArray = () => reshape(data instanceof BigInt64Array || data instanceof BigUint64Array ? Array.from(data, Number) : (data as Float32Array), dims);
-  return { name: tensor.name, dtype: tensor.dtype, dims, data, toArray };
+  return outputTensor(tensor.name, tensor.dtype, [rows, ...rest], tensor.data.subarray(start * size, (start + rows) * size) as NumericArray);
 }
 
 /**

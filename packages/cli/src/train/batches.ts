@@ -1,6 +1,5 @@
-import type { NestedNumbers } from '@onnxpipe/runtime';
+import { nest, type NestedNumbers } from '@onnxpipe/runtime';
 import { seededRandom } from '@onnxpipe/graph-builder';
-import { reshape } from '../shape.js';
 import type { Example, InputLayout } from './examples.js';
 
 export type TrainBatch = readonly [Record<string, NestedNumbers>, NestedNumbers];
@@ -22,7 +21,7 @@ export function shuffledBatches(examples: readonly Example[], layout: readonly I
       for (let start = 0; start < order.length; start += batchSize) {
         const rows = order.slice(start, start + batchSize).map((i) => examples[i]!);
         const inputs = Object.fromEntries(
-          layout.map((input) => [input.name, rows.map((r) => reshape(r.inputs[input.name]!, input.shape))]),
+          layout.map((input) => [input.name, rows.map((r) => nest(r.inputs[input.name]!, input.shape))]),
         );
         yield [inputs, rows.map((r) => r.target)] as const;
       }

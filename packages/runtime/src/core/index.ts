@@ -13,3 +13,5 @@ export type {
   TensorLike,
 } from './types.js';
 export { prepareInputs, type PreparedTensor } from './inputs.js';
+export { nest } from './nested.js';
+export { outputTensor } from './outputs.js';
