@@ -1,5 +1,6 @@
 import { NameAuthority } from './names.js';
-import { ops, type OpName } from '../ops/index.js';
+import { ops, type OpAttrs, type OpName } from '../ops/index.js';
+import type { AttrType } from '../ops/types.js';
 import type { Attrs, DType, Initializer, Node, Shape, SubGraph, TensorConst, Value } from './types.js';
 
 const typedArrayFor: Record<DType, (values: readonly number[]) => ArrayLike<number | bigint | boolean>> = {
@@ -82,23 +83,32 @@ export class GraphBuilder {
   }
 
   /** Add a node with one output and return that output. */
-  op(op: OpName, inputs: readonly (Value | null)[], attrs: Attrs = {}): Value {
+  op<K extends OpName>(op: K, inputs: readonly (Value | null)[], attrs: OpAttrs<K> = {}): Value {
     const [first] = this.opMulti(op, inputs, attrs, 1);
     return first as Value;
   }
 
-  opMulti(op: OpName, inputs: readonly (Value | null)[], attrs: Attrs, outputCount: number): Value[] {
+  opMulti<K extends OpName>(op: K, inputs: readonly (Value | null)[], attrs: OpAttrs<K>, outputCount: number): Value[] {
     const scope = this.scopes.length > 0 ? `${this.scopes.join('/')}/` : '';
     const name = this.names.fresh(`${scope}${op}`);
+    return this.addNode(op, name, inputs, attrs as Attrs, outputCount === 1 ? [name] : Array.from({ length: outputCount }, (_, i) => `${name}_${i}`));
+  }
+
+  /** Checks the attributes against the op's schema, infers the outputs' types and records the node. */
+  private addNode(op: OpName, name: string, inputs: readonly (Value | null)[], attrs: Attrs, outputNames: readonly string[]): Value[] {
+    const schema = ops[op].attrs as Readonly<Record<string, { readonly type: AttrType }>>;
+    for (const [key, value] of Object.entries(attrs)) {
+      const spec = schema[key];
+      if (!spec) throw new Error(`node ${name}: op ${op} has no attribute '${key}' (it takes ${Object.keys(schema).join(', ') || 'none'})`);
+      if (!attrFits(spec.type, value)) throw new Error(`node ${name}: attribute '${key}' of op ${op} must be of ONNX type ${spec.type.toUpperCase()}, got ${JSON.stringify(value)}`);
+    }
     const signatures = ops[op].infer(inputs, attrs, name);
-    if (signatures.length < outputCount) {
-      throw new Error(`node ${name}: op ${op} has ${signatures.length} outputs, ${outputCount} were asked for`);
+    if (signatures.length < outputNames.length) {
+      throw new Error(`node ${name}: op ${op} has ${signatures.length} outputs, ${outputNames.length} were asked for`);
     }
     const outputs: Value[] = [];
     const node: Node = { op, name, inputs, outputs, attrs };
-    signatures.slice(0, outputCount).forEach((sig, i) => {
-      outputs.push({ name: outputCount === 1 ? name : `${name}_${i}`, dtype: sig.dtype, shape: sig.shape, producer: node });
-    });
+    outputNames.forEach((outName, i) => outputs.push({ name: outName, dtype: signatures[i]!.dtype, shape: signatures[i]!.shape, producer: node }));
     this.nodes.push(node);
     return outputs;
   }
@@ -108,10 +118,7 @@ export class GraphBuilder {
     let out = value;
     if (name !== undefined && name !== value.name) {
       this.names.claim(name, 'output');
-      const node: Node = { op: 'Identity', name: `${name}/Identity`, inputs: [value], outputs: [], attrs: {} };
-      out = { name, dtype: value.dtype, shape: value.shape, producer: node };
-      (node.outputs as Value[]).push(out);
-      this.nodes.push(node);
+      [out] = this.addNode('Identity', `${name}/Identity`, [value], {}, [name]) as [Value];
     }
     this.outputs.push(out);
     return out;
@@ -161,6 +168,24 @@ export class GraphBuilder {
     const read = new Set<Value>(graph.outputs);
     for (const node of graph.nodes) for (const v of valuesRead(node)) read.add(v);
     return this.initializers.filter((i) => read.has(i.value));
+  }
+}
+
+function attrFits(type: AttrType, value: unknown): boolean {
+  switch (type) {
+    case 'int':
+      return Number.isInteger(value);
+    case 'float':
+      return typeof value === 'number';
+    case 'ints':
+      return Array.isArray(value) && value.every((v) => Number.isInteger(v));
+    case 'floats':
+      return Array.isArray(value) && value.every((v) => typeof v === 'number');
+    case 'string':
+      return typeof value === 'string';
+    case 'graph':
+    case 'tensor':
+      return typeof value === 'object' && value !== null && (value as { kind?: string }).kind === (type === 'graph' ? 'graph' : 'tensor');
   }
 }
 

@@ -1,6 +1,8 @@
 import onnxProto from 'onnx-proto';
 import { onnxDataType } from './dtypes.js';
 import type { AttrValue, Initializer, Node, SubGraph, TensorConst, Value } from '../ir/types.js';
+import { ops, type OpName } from '../ops/index.js';
+import type { AttrType } from '../ops/types.js';
 
 const { onnx } = onnxProto;
 
@@ -9,8 +11,6 @@ export const OPSET = 18;
 export const IR_VERSION = 8;
 export const PRODUCER = 'onnxpipe';
 
-/** Attributes that ONNX types as FLOAT; every other numeric attribute is an INT. */
-const floatAttributes = new Set(['alpha', 'beta', 'gamma', 'epsilon']);
 
 function valueInfo(v: Value): onnxProto.onnx.IValueInfoProto {
   const dim = v.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : d === '?' ? {} : { dimParam: d }));
@@ -27,17 +27,25 @@ export function tensorProto(name: string, t: TensorConst): onnxProto.onnx.ITenso
   return { name, dims: [...t.dims], dataType: onnxDataType[t.dtype], rawData: rawBytes(t) };
 }
 
-function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
+/** One attribute, written with the ONNX type its op's schema gives it. */
+function attribute(name: string, type: AttrType, v: AttrValue): onnxProto.onnx.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
-  if (typeof v === 'number') return floatAttributes.has(name) ? { name, type: T.FLOAT, f: v } : { name, type: T.INT, i: v };
-  if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
-  if (Array.isArray(v)) {
-    if (v.every((x) => typeof x === 'number')) return { name, type: T.INTS, ints: v as number[] };
-    return { name, type: T.STRINGS, strings: (v as string[]).map((s) => new TextEncoder().encode(s)) };
+  switch (type) {
+    case 'int':
+      return { name, type: T.INT, i: v as number };
+    case 'float':
+      return { name, type: T.FLOAT, f: v as number };
+    case 'ints':
+      return { name, type: T.INTS, ints: [...(v as readonly number[])] };
+    case 'floats':
+      return { name, type: T.FLOATS, floats: [...(v as readonly number[])] };
+    case 'string':
+      return { name, type: T.STRING, s: new TextEncoder().encode(v as string) };
+    case 'graph':
+      return { name, type: T.GRAPH, g: graphProto(v as SubGraph, []) };
+    case 'tensor':
+      return { name, type: T.TENSOR, t: tensorProto(name, v as TensorConst) };
   }
-  const obj = v as SubGraph | TensorConst;
-  if (obj.kind === 'graph') return { name, type: T.GRAPH, g: graphProto(obj, []) };
-  return { name, type: T.TENSOR, t: tensorProto(name, obj) };
 }
 
 function nodeProto(n: Node): onnxProto.onnx.INodeProto {
@@ -49,7 +57,7 @@ function nodeProto(n: Node): onnxProto.onnx.INodeProto {
     output: n.outputs.map((v) => v.name),
     attribute: Object.keys(n.attrs)
       .sort()
-      .map((k) => attribute(k, n.attrs[k]!)),
+      .map((k) => attribute(k, ops[n.op as OpName].attrs[k as never]!['type'], n.attrs[k]!)),
   };
 }
 

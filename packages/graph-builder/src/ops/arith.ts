@@ -1,19 +1,22 @@
 import { broadcastBinary, floatUnary } from './rules.js';
 import { scalar, unbroadcast } from './grad.js';
-import type { OpDef } from './types.js';
+import { type OpDef } from './types.js';
 import type { Value } from '../ir/types.js';
 
 export const Add: OpDef = {
+  attrs: {},
   infer: broadcastBinary,
   vjp: ([dy], { inputs: [a, c] }, b) => [unbroadcast(b, dy!, a!), unbroadcast(b, dy!, c!)],
 };
 
 export const Sub: OpDef = {
+  attrs: {},
   infer: broadcastBinary,
   vjp: ([dy], { inputs: [a, c] }, b) => [unbroadcast(b, dy!, a!), unbroadcast(b, b.op('Neg', [dy!]), c!)],
 };
 
 export const Mul: OpDef = {
+  attrs: {},
   infer: broadcastBinary,
   vjp: ([dy], { inputs: [a, c] }, b) => [
     unbroadcast(b, b.op('Mul', [dy!, c!]), a!),
@@ -22,6 +25,7 @@ export const Mul: OpDef = {
 };
 
 export const Div: OpDef = {
+  attrs: {},
   infer: broadcastBinary,
   vjp: ([dy], { inputs: [a, c], outputs: [y] }, b) => {
     const da = b.op('Div', [dy!, c!]);
@@ -32,11 +36,13 @@ export const Div: OpDef = {
 };
 
 export const Neg: OpDef = {
+  attrs: {},
   infer: floatUnary,
   vjp: ([dy], _node, b) => [b.op('Neg', [dy!])],
 };
 
 export const Pow: OpDef = {
+  attrs: {},
   infer: broadcastBinary,
   vjp: ([dy], { inputs: [x, e], outputs: [y] }, b) => {
     const base = x as Value;

@@ -6,11 +6,12 @@ import { Concat, Expand, Gather, Identity, Reshape, Shape, Size, Slice, Transpos
 import { ReduceMean, ReduceSum } from './reduce.js';
 import { ArgMax, Cast, Clip, Dropout, Equal, Greater, Less, Max, Not, OneHot, Where } from './misc.js';
 import { Loop } from './loop.js';
-import type { OpDef } from './types.js';
+import type { AttrArgs, AttrSchema, OpDef } from './types.js';
 
 /**
  * Every op the builder can emit, all in the ONNX default domain. Each entry holds the
- * op's shape rule and its gradient rule (null: not differentiable).
+ * op's attribute schema (names, ONNX types, defaults), its shape rule and its gradient
+ * rule (null: not differentiable).
  */
 export const ops = {
   Add, Sub, Mul, Div, Neg, Pow,
@@ -21,6 +22,9 @@ export const ops = {
   ReduceSum, ReduceMean,
   Cast, Clip, Where, Greater, Less, Equal, Max, Not, ArgMax, OneHot, Dropout,
   Loop,
-} satisfies Record<string, OpDef>;
+} satisfies Record<string, OpDef<AttrSchema>>;
 
 export type OpName = keyof typeof ops;
+
+/** The attributes a call site may give op K: checked against its schema at compile time. */
+export type OpAttrs<K extends OpName> = AttrArgs<(typeof ops)[K]['attrs']>;

@@ -1,6 +1,6 @@
 import { broadcastShapes, floatInput, sameDType } from './rules.js';
 import { unbroadcast } from './grad.js';
-import type { OpDef } from './types.js';
+import { type OpDef } from './types.js';
 import type { GraphBuilder } from '../ir/builder.js';
 import { formatShape, type Value } from '../ir/types.js';
 
@@ -12,6 +12,7 @@ function swapLastTwo(b: GraphBuilder, v: Value): Value {
 }
 
 export const MatMul: OpDef = {
+  attrs: {},
   infer: (inputs, _attrs, node) => {
     const a = floatInput(inputs, 0, node);
     const w = floatInput(inputs, 1, node);

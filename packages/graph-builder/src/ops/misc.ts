@@ -1,15 +1,26 @@
-import { arg, broadcastShapes, comparison, sameDType, floatInput, numAttr, sameAsFirst, staticDims } from './rules.js';
+import { arg, broadcastShapes, comparison, sameDType, floatInput, sameAsFirst, staticDims } from './rules.js';
 import { scalar, unbroadcast } from './grad.js';
-import type { OpDef } from './types.js';
+import { readAttrs, type OpDef } from './types.js';
 import { dtypeFromOnnx, onnxDataType } from '../onnx/dtypes.js';
 import { isFloat, type Value } from '../ir/types.js';
 
-export const Cast: OpDef = {
-  infer: (inputs, attrs, node) => [{ dtype: dtypeFromOnnx(numAttr(attrs, 'to', 1)), shape: arg(inputs, 0, node).shape }],
+const dropoutAttrs = { seed: { type: 'int' } } as const;
+const oneHotAttrs = { axis: { type: 'int', default: -1 } } as const;
+const castAttrs = { to: { type: 'int' } } as const;
+const argMaxAttrs = { axis: { type: 'int', default: 0 }, keepdims: { type: 'int', default: 1 }, select_last_index: { type: 'int', default: 0 } } as const;
+
+export const Cast: OpDef<typeof castAttrs> = {
+  attrs: castAttrs,
+  infer: (inputs, attrs, node) => {
+    const { to } = readAttrs(castAttrs, attrs);
+    if (to === undefined) throw new Error(`node ${node}: Cast needs a 'to' attribute`);
+    return [{ dtype: dtypeFromOnnx(to), shape: arg(inputs, 0, node).shape }];
+  },
   vjp: ([dy], { inputs: [x] }, b) => [isFloat(x!.dtype) ? b.op('Cast', [dy!], { to: onnxDataType[x!.dtype] }) : null],
 };
 
 export const Clip: OpDef = {
+  attrs: {},
   infer: sameAsFirst,
   // min and max are optional inputs (absent: null); the gradient passes where x is within the given bounds.
   vjp: ([dy], { inputs: [x, lo, hi] }, b) => {
@@ -23,6 +34,7 @@ export const Clip: OpDef = {
 };
 
 export const Where: OpDef = {
+  attrs: {},
   infer: (inputs, _attrs, node) => {
     const [cond, x, y] = [0, 1, 2].map((i) => arg(inputs, i, node)) as [Value, Value, Value];
     const shape = broadcastShapes(broadcastShapes(cond.shape, x.shape, node), y.shape, node);
@@ -34,30 +46,33 @@ export const Where: OpDef = {
   },
 };
 
-export const Greater: OpDef = { infer: comparison, vjp: null };
+export const Greater: OpDef = { attrs: {}, infer: comparison, vjp: null };
 export const Max: OpDef = {
+  attrs: {},
   infer: (inputs, _attrs, node) => {
     const xs = inputs.map((_, i) => arg(inputs, i, node));
     return [{ dtype: sameDType(xs, node), shape: xs.map((x) => x.shape).reduce((a, s) => broadcastShapes(a, s, node)) }];
   },
   vjp: null,
 };
-export const Less: OpDef = { infer: comparison, vjp: null };
-export const Equal: OpDef = { infer: comparison, vjp: null };
-export const Not: OpDef = { infer: (inputs, _a, node) => [{ dtype: 'bool', shape: arg(inputs, 0, node).shape }], vjp: null };
+export const Less: OpDef = { attrs: {}, infer: comparison, vjp: null };
+export const Equal: OpDef = { attrs: {}, infer: comparison, vjp: null };
+export const Not: OpDef = { attrs: {}, infer: (inputs, _a, node) => [{ dtype: 'bool', shape: arg(inputs, 0, node).shape }], vjp: null };
 
-export const ArgMax: OpDef = {
+export const ArgMax: OpDef<typeof argMaxAttrs> = {
+  attrs: argMaxAttrs,
   infer: (inputs, attrs, node) => {
     const x = arg(inputs, 0, node);
-    const axis = numAttr(attrs, 'axis', 0);
+    const { axis, keepdims } = readAttrs(argMaxAttrs, attrs);
     const a = axis < 0 ? axis + x.shape.length : axis;
-    const keep = numAttr(attrs, 'keepdims', 1) === 1;
+    const keep = keepdims === 1;
     return [{ dtype: 'int64', shape: x.shape.flatMap((d, i) => (i !== a ? [d] : keep ? [1] : [])) }];
   },
   vjp: null,
 };
 
-export const OneHot: OpDef = {
+export const OneHot: OpDef<typeof oneHotAttrs> = {
+  attrs: oneHotAttrs,
   infer: (inputs, _attrs, node) => {
     const indices = arg(inputs, 0, node);
     const [depth] = staticDims(arg(inputs, 1, node), node);
@@ -67,7 +82,8 @@ export const OneHot: OpDef = {
 };
 
 /** Training-mode dropout: outputs (y, mask); y = x * mask / (1 - ratio). */
-export const Dropout: OpDef = {
+export const Dropout: OpDef<typeof dropoutAttrs> = {
+  attrs: dropoutAttrs,
   infer: (inputs, _attrs, node) => {
     const x = floatInput(inputs, 0, node);
     return [

@@ -7,11 +7,6 @@ export function arg(inputs: readonly (Value | null)[], i: number, node: string):
   return v;
 }
 
-export function numAttr(attrs: Attrs, key: string, fallback: number): number {
-  const v = attrs[key];
-  return typeof v === 'number' ? v : fallback;
-}
-
 export function floatInput(inputs: readonly (Value | null)[], i: number, node: string): Value {
   const v = arg(inputs, i, node);
   if (!isFloat(v.dtype)) throw new Error(`node ${node}: input ${i} must be float32 or float64, got ${v.dtype}`);

@@ -1,17 +1,31 @@
-import { arg, broadcastShapes, normalizeAxis, numAttr, sameAsFirst, sameDType, staticDims } from './rules.js';
+import { arg, broadcastShapes, normalizeAxis, sameAsFirst, sameDType, staticDims } from './rules.js';
 import { reshapeLike, unbroadcast } from './grad.js';
-import type { OpDef } from './types.js';
-import { formatShape, type Dim, type Value } from '../ir/types.js';
+import { readAttrs, type OpDef } from './types.js';
+import { formatShape, type Attrs, type Dim, type Value } from '../ir/types.js';
 
-export const Identity: OpDef = { infer: sameAsFirst, vjp: ([dy]) => [dy!] };
+const shapeAttrs = { start: { type: 'int' }, end: { type: 'int' } } as const;
+const reshapeAttrs = { allowzero: { type: 'int', default: 0 } } as const;
 
-export const Concat: OpDef = {
+const concatAttrs = { axis: { type: 'int' } } as const;
+const transposeAttrs = { perm: { type: 'ints' } } as const;
+const gatherAttrs = { axis: { type: 'int', default: 0 } } as const;
+
+function concatAxis(attrs: Attrs, rank: number, node: string): number {
+  const { axis } = readAttrs(concatAttrs, attrs);
+  if (axis === undefined) throw new Error(`node ${node}: Concat needs an axis attribute`);
+  return normalizeAxis(axis, rank, node);
+}
+
+export const Identity: OpDef = { attrs: {}, infer: sameAsFirst, vjp: ([dy]) => [dy!] };
+
+export const Concat: OpDef<typeof concatAttrs> = {
+  attrs: concatAttrs,
   infer: (inputs, attrs, node) => {
     const xs = inputs.map((_, i) => arg(inputs, i, node));
     const first = xs[0];
     if (!first) throw new Error(`node ${node}: Concat needs at least one input`);
     const rank = first.shape.length;
-    const axis = normalizeAxis(numAttr(attrs, 'axis', -1), rank, node);
+    const axis = concatAxis(attrs, rank, node);
     let total: Dim = 0;
     for (const x of xs) {
       const mismatch = x.shape.length !== rank || x.shape.some((d, i) => i !== axis && d !== first.shape[i]);
@@ -26,7 +40,7 @@ export const Concat: OpDef = {
     return [{ dtype: sameDType(xs, node), shape }];
   },
   vjp: ([dy], { inputs, attrs, name }, b) => {
-    const axis = normalizeAxis(numAttr(attrs, 'axis', -1), dy!.shape.length, name);
+    const axis = concatAxis(attrs, dy!.shape.length, name);
     let offset = 0;
     return inputs.map((x) => {
       const size = x!.shape[axis];
@@ -51,7 +65,8 @@ function reshapeTarget(x: Value, target: readonly Dim[]): Dim[] {
   return out;
 }
 
-export const Reshape: OpDef = {
+export const Reshape: OpDef<typeof reshapeAttrs> = {
+  attrs: reshapeAttrs,
   infer: (inputs, _attrs, node) => {
     const x = arg(inputs, 0, node);
     return [{ dtype: x.dtype, shape: reshapeTarget(x, staticDims(arg(inputs, 1, node), node)) }];
@@ -59,20 +74,22 @@ export const Reshape: OpDef = {
   vjp: ([dy], { inputs: [x] }, b) => [reshapeLike(b, dy!, x!), null],
 };
 
-export const Transpose: OpDef = {
+export const Transpose: OpDef<typeof transposeAttrs> = {
+  attrs: transposeAttrs,
   infer: (inputs, attrs, node) => {
     const x = arg(inputs, 0, node);
-    const perm = (attrs.perm as readonly number[] | undefined) ?? x.shape.map((_, i) => x.shape.length - 1 - i);
+    const perm = readAttrs(transposeAttrs, attrs).perm ?? x.shape.map((_, i) => x.shape.length - 1 - i);
     return [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p]!) }];
   },
   vjp: ([dy], { attrs, inputs: [x] }, b) => {
-    const perm = (attrs.perm as readonly number[] | undefined) ?? x!.shape.map((_, i) => x!.shape.length - 1 - i);
+    const perm = readAttrs(transposeAttrs, attrs).perm ?? x!.shape.map((_, i) => x!.shape.length - 1 - i);
     const inverse = perm.map((_, i) => perm.indexOf(i));
     return [b.op('Transpose', [dy!], { perm: inverse })];
   },
 };
 
 export const Unsqueeze: OpDef = {
+  attrs: {},
   infer: (inputs, _attrs, node) => {
     const x = arg(inputs, 0, node);
     const axes = staticDims(arg(inputs, 1, node), node).map(Number);
@@ -86,6 +103,7 @@ export const Unsqueeze: OpDef = {
 };
 
 export const Expand: OpDef = {
+  attrs: {},
   infer: (inputs, _attrs, node) => {
     const x = arg(inputs, 0, node);
     return [{ dtype: x.dtype, shape: broadcastShapes(x.shape, staticDims(arg(inputs, 1, node), node), node) }];
@@ -93,17 +111,20 @@ export const Expand: OpDef = {
   vjp: ([dy], { inputs: [x] }, b) => [unbroadcast(b, dy!, x!), null],
 };
 
-export const Shape: OpDef = {
+export const Shape: OpDef<typeof shapeAttrs> = {
+  attrs: shapeAttrs,
   infer: (inputs, _attrs, node) => [{ dtype: 'int64', shape: [arg(inputs, 0, node).shape.length] }],
   vjp: null,
 };
 
 export const Size: OpDef = {
+  attrs: {},
   infer: () => [{ dtype: 'int64', shape: [] }],
   vjp: null,
 };
 
 export const Slice: OpDef = {
+  attrs: {},
   infer: (inputs, _attrs, node) => {
     const x = arg(inputs, 0, node);
     const starts = staticDims(arg(inputs, 1, node), node).map(Number);
@@ -125,11 +146,12 @@ export const Slice: OpDef = {
   vjp: null,
 };
 
-export const Gather: OpDef = {
+export const Gather: OpDef<typeof gatherAttrs> = {
+  attrs: gatherAttrs,
   infer: (inputs, attrs, node) => {
     const x = arg(inputs, 0, node);
     const indices = arg(inputs, 1, node);
-    const axis = normalizeAxis(numAttr(attrs, 'axis', 0), x.shape.length, node);
+    const axis = normalizeAxis(readAttrs(gatherAttrs, attrs).axis, x.shape.length, node);
     return [{ dtype: x.dtype, shape: [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)] }];
   },
   vjp: null,

@@ -1,16 +1,19 @@
-import { floatInput, normalizeAxis, numAttr } from './rules.js';
-import type { OpDef } from './types.js';
+import { floatInput, normalizeAxis } from './rules.js';
+import { readAttrs, type OpDef } from './types.js';
 import type { Attrs, Value } from '../ir/types.js';
+
+const softmaxAttrs = { axis: { type: 'int', default: -1 } } as const;
 
 const inferSoftmax: OpDef['infer'] = (inputs, attrs, node) => {
   const x = floatInput(inputs, 0, node);
-  normalizeAxis(numAttr(attrs, 'axis', -1), x.shape.length, node);
+  normalizeAxis(readAttrs(softmaxAttrs, attrs).axis, x.shape.length, node);
   return [{ dtype: x.dtype, shape: x.shape }];
 };
 
-const axesOf = (attrs: Attrs, x: Value): number[] => [normalizeAxis(numAttr(attrs, 'axis', -1), x.shape.length, '')];
+const axesOf = (attrs: Attrs, x: Value): number[] => [normalizeAxis(readAttrs(softmaxAttrs, attrs).axis, x.shape.length, '')];
 
-export const Softmax: OpDef = {
+export const Softmax: OpDef<typeof softmaxAttrs> = {
+  attrs: softmaxAttrs,
   infer: inferSoftmax,
   // dx = y * (dy - sum(dy * y, axis))
   vjp: ([dy], { outputs: [y], attrs }, b) => {
@@ -20,7 +23,8 @@ export const Softmax: OpDef = {
   },
 };
 
-export const LogSoftmax: OpDef = {
+export const LogSoftmax: OpDef<typeof softmaxAttrs> = {
+  attrs: softmaxAttrs,
   infer: inferSoftmax,
   // dx = dy - softmax(x) * sum(dy, axis)
   vjp: ([dy], { outputs: [y], attrs }, b) => {
