@@ -24,7 +24,7 @@ export function exportInference(m: ModelLike, params: ModelState): Uint8Array {
   const b = new GraphBuilder();
   const inputs = dataInputs(b, compiled);
   const paramValues = Object.fromEntries(compiled.params.map((p) => [p.name, b.initializer(p.name, asConst(params[p.name]!))]));
-  const outputs = emitForward(b, compiled, { inputs, params: paramValues, training: false });
+  const { outputs } = emitForward(b, compiled, { inputs, params: paramValues, training: false });
   for (const [name, value] of Object.entries(outputs)) b.output(value, name);
   const graph = b.close('onnxpipe_inference');
   return serializeModel({ graph, initializers: b.initializersOf(graph) });

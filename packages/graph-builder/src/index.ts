@@ -1,5 +1,21 @@
 export { input, dense, concatenate, add, subtract, multiply, activation, dropout } from './model/layers.js';
-export type { InputOptions, DenseOptions, ConcatenateOptions, DropoutOptions } from './model/layers.js';
+export { conv, maxPool, avgPool, globalAvgPool, globalMaxPool, flatten, reshape } from './model/spatial.js';
+export { batchNorm, layerNorm } from './model/norm.js';
+export { embedding } from './model/embedding.js';
+export type {
+  InputOptions,
+  DenseOptions,
+  ConcatenateOptions,
+  DropoutOptions,
+  ConvOptions,
+  PoolOptions,
+  Padding,
+  Channels,
+  BatchNormOptions,
+  LayerNormOptions,
+  EmbeddingOptions,
+  NameOption,
+} from './model/options.js';
 export { activationNames, type ActivationName } from './model/activations.js';
 export type { InitializerName, InitializerSpec } from './model/initializers.js';
 export { SymbolicTensor } from './model/symbolic.js';
@@ -9,8 +25,8 @@ export { initParams, checkState, stateToJSON, stateFromJSON, type ModelState, ty
 export { exportInference, exportCopy } from './export.js';
 export { OPSET, IR_VERSION } from './onnx/serialize.js';
 export { exportTrainStep, exportEval } from './train.js';
-export type { TrainStepOptions, TrainStepModel, TrainStepSignature, EvalModel, LossOptions, ParamSlot, StateSlot, TargetDType } from './train.js';
-export { lossNames, type LossName } from './losses.js';
+export type { TrainStepOptions, TrainStepModel, TrainStepSignature, EvalModel, LossOptions, ParamSlot, ParamInput, StateSlot, TargetDType } from './train.js';
+export { lossNames, type LossName, type LossSpec } from './losses.js';
 export { sgd, adam, adamw, rmsprop, resolveOptimizer } from './optimizers/index.js';
 export type { Optimizer, OptimizerName, SgdOptions, AdamOptions, AdamWOptions, RmspropOptions } from './optimizers/index.js';
 export { compile, type CompiledModel } from './model/compile.js';

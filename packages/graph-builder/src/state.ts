@@ -25,7 +25,7 @@ export function initParams(m: ModelLike, options: InitOptions = {}): ModelState 
   for (const p of compile(m).params) {
     const size = p.shape.reduce((a, d) => a * d, 1);
     const data = p.dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
-    fill(p.initializer, p.shape, new Random(seed, hashString(p.name)), data);
+    fill(p.initializer, p.shape, new Random(seed, hashString(p.name)), data, p.fans);
     state[p.name] = { data, dims: [...p.shape] };
   }
   return state;

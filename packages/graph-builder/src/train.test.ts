@@ -538,10 +538,10 @@ describe('bad use is reported', () => {
   it('a target whose shape does not fit the output (emitLoss)', () => {
     const b = new GraphBuilder();
     const out = b.input('o', 'float32', ['batch', 2]);
-    expect(() => emitLoss(b, 'mean_squared_error', out, b.input('t', 'float32', ['batch', 3]))).toThrow(
+    expect(() => emitLoss(b, { name: 'mean_squared_error', fromLogits: false }, out, b.input('t', 'float32', ['batch', 3]))).toThrow(
       /^mean_squared_error: target shape \[batch, 3\] does not fit output 'o' of shape \[batch, 2\]; expected \[batch, 2\]$/,
     );
-    expect(() => emitLoss(b, 'categorical_cross_entropy', out, b.input('c', 'int64', ['batch', 1]), 'my loss')).toThrow(
+    expect(() => emitLoss(b, { name: 'categorical_cross_entropy', fromLogits: false }, out, b.input('c', 'int64', ['batch', 1]), 'my loss')).toThrow(
       /^my loss: target shape \[batch, 1\] does not fit output 'o' of shape \[batch, 2\]; expected \[batch\]$/,
     );
   });
@@ -556,7 +556,7 @@ describe('bad use is reported', () => {
 
   it('unknown loss and optimizer names', () => {
     expect(() => exportTrainStep(m, { loss: 'hinge' as never, optimizer: 'sgd' })).toThrow(
-      /^exportTrainStep \(output 'dense_1'\): unknown loss "hinge"; expected one of binary_cross_entropy, categorical_cross_entropy, mean_squared_error, mean_absolute_error$/,
+      /^exportTrainStep \(output 'dense_1'\): unknown loss "hinge"; expected one of binary_cross_entropy, categorical_cross_entropy, sparse_categorical_cross_entropy, mean_squared_error, mean_absolute_error, or \{ name, fromLogits \}$/,
     );
     expect(() => exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: 'lamb' as never })).toThrow(/^unknown optimizer "lamb"; expected one of sgd, adam, adamw, rmsprop$/);
     expect(() => exportEval(m, { loss: 'mse' as never })).toThrow(/^exportEval \(output 'dense_1'\): unknown loss "mse"/);

@@ -3,7 +3,7 @@ import { dataInputs } from './export.js';
 import { GraphBuilder } from './ir/builder.js';
 import { onnxDataType } from './onnx/dtypes.js';
 import { serializeModel } from './onnx/serialize.js';
-import { checkLossName, emitLoss, targetShape, type LossName } from './losses.js';
+import { checkLoss, emitLoss, lossNames, targetShape, type Loss, type LossSpec } from './losses.js';
 import { compile, emitForward, type CompiledModel, type CompiledParam } from './model/compile.js';
 import type { ModelLike } from './model/model.js';
 import { resolveOptimizer, type Optimizer, type OptimizerName } from './optimizers/index.js';
@@ -13,8 +13,11 @@ export type TargetDType = 'float32' | 'float64' | 'int32' | 'int64' | 'bool';
 
 export interface LossOptions {
   /** One loss for every output, or one per output name. */
-  readonly loss: LossName | Readonly<Record<string, LossName>>;
-  /** dtype of the target inputs (default: the model's float type). Integer targets are cast; for categorical_cross_entropy they are class indices. */
+  readonly loss: LossSpec | Readonly<Record<string, LossSpec>>;
+  /**
+   * dtype of the target inputs (default: int64 when every loss is sparse_categorical_cross_entropy,
+   * else the model's float type). Integer targets are cast; for the categorical cross-entropies they are class indices.
+   */
   readonly targetDType?: TargetDType;
 }
 
@@ -35,6 +38,11 @@ export interface ParamSlot {
   readonly dims: readonly number[];
 }
 
+export interface ParamInput extends ParamSlot {
+  /** false: state the step updates itself (batch-norm statistics): no gradient, no optimizer state. */
+  readonly trainable: boolean;
+}
+
 export interface StateSlot extends ParamSlot {
   readonly param: string;
   readonly slot: string;
@@ -47,7 +55,7 @@ export interface TrainStepSignature {
   readonly inputs: readonly { readonly name: string; readonly shape: readonly (number | string)[] }[];
   /** Output name → target input name. */
   readonly targets: Readonly<Record<string, { readonly name: string; readonly dtype: TargetDType; readonly shape: readonly (number | string)[] }>>;
-  readonly params: readonly ParamSlot[];
+  readonly params: readonly ParamInput[];
   readonly state: readonly StateSlot[];
   /** Scalar inputs: learning rate and the 1-based number of the (first) step of this run. */
   readonly lr: 'lr';
@@ -73,25 +81,32 @@ export interface EvalModel {
 interface Resolved {
   readonly compiled: CompiledModel;
   readonly dtype: DType;
-  readonly losses: Readonly<Record<string, LossName>>;
+  readonly losses: Readonly<Record<string, Loss>>;
   readonly targetDType: TargetDType;
+}
+
+/** A record of losses by output name, rather than one loss (a name or `{ name, fromLogits }`) for every output. */
+function isLossRecord(loss: LossOptions['loss']): boolean {
+  return typeof loss === 'object' && loss !== null && !(typeof (loss as { name?: unknown }).name === 'string' && (lossNames as readonly string[]).includes((loss as { name: string }).name));
 }
 
 function resolve(m: ModelLike, options: LossOptions, where: string): Resolved {
   const compiled = compile(m);
-  if (compiled.params.length === 0) throw new Error(`${where}: the model has no trainable parameters`);
+  if (!compiled.params.some((p) => p.trainable)) throw new Error(`${where}: the model has no trainable parameters`);
   const dtype = compiled.params[0]!.dtype;
-  const losses: Record<string, LossName> = {};
+  const losses: Record<string, Loss> = {};
+  const perOutput = isLossRecord(options.loss);
   for (const o of compiled.outputs) {
-    const spec = typeof options.loss === 'object' && options.loss !== null ? options.loss[o.name] : options.loss;
+    const spec = perOutput ? (options.loss as Readonly<Record<string, LossSpec>>)[o.name] : options.loss;
     if (spec === undefined) throw new Error(`${where}: no loss given for output '${o.name}'`);
-    losses[o.name] = checkLossName(spec, `${where} (output '${o.name}')`);
+    losses[o.name] = checkLoss(spec, `${where} (output '${o.name}')`);
   }
-  if (typeof options.loss === 'object' && options.loss !== null) {
+  if (perOutput) {
     const unknown = Object.keys(options.loss).filter((k) => !(k in losses));
     if (unknown.length > 0) throw new Error(`${where}: loss given for unknown outputs ${unknown.join(', ')}; outputs are ${Object.keys(losses).join(', ')}`);
   }
-  const targetDType = options.targetDType ?? (dtype as TargetDType);
+  const allSparse = Object.values(losses).every((l) => l.name === 'sparse_categorical_cross_entropy');
+  const targetDType = options.targetDType ?? (allSparse ? 'int64' : (dtype as TargetDType));
   if (!Object.hasOwn(onnxDataType, targetDType)) throw new Error(`${where}: targetDType ${JSON.stringify(targetDType)} is not one of float32, float64, int32, int64, bool`);
   return { compiled, dtype, losses, targetDType };
 }
@@ -122,10 +137,10 @@ interface StepBindings {
 }
 
 function emitObjective(b: GraphBuilder, r: Resolved, bind: Omit<StepBindings, 'state' | 'lr' | 'step'>, training: boolean) {
-  const predictions = emitForward(b, r.compiled, { inputs: bind.inputs, params: paramRecord(r.compiled.params, bind.params), training });
-  const losses = r.compiled.outputs.map((o) => emitLoss(b, r.losses[o.name]!, predictions[o.name]!, bind.targets[o.name]!, `loss ${r.losses[o.name]} (output '${o.name}')`));
+  const { outputs: predictions, updates } = emitForward(b, r.compiled, { inputs: bind.inputs, params: paramRecord(r.compiled.params, bind.params), training });
+  const losses = r.compiled.outputs.map((o) => emitLoss(b, r.losses[o.name]!, predictions[o.name]!, bind.targets[o.name]!, `loss ${r.losses[o.name]!.name} (output '${o.name}')`));
   const loss = losses.reduce((total, l) => b.op('Add', [total, l]));
-  return { loss, predictions };
+  return { loss, predictions, updates };
 }
 
 /** Rescale all gradients together so that their global L2 norm is at most `clipNorm`. */
@@ -139,23 +154,33 @@ function clipByGlobalNorm(b: GraphBuilder, grads: readonly Value[], clipNorm: nu
   });
 }
 
-/** One optimizer step: forward, loss, gradients, update. */
+/**
+ * One optimizer step: forward, loss, gradients, update. `bind.state` holds the optimizer
+ * slots of the trainable parameters, in order; a non-trainable parameter's next value is
+ * what its layer computed (batch-norm statistics), or itself.
+ */
 function emitStep(b: GraphBuilder, r: Resolved, optimizer: Optimizer, bind: StepBindings) {
-  const { loss, predictions } = emitObjective(b, r, bind, true);
+  const { loss, predictions, updates } = emitObjective(b, r, bind, true);
+  const all = r.compiled.params;
+  const trainable = all.flatMap((p, i) => (p.trainable ? [i] : []));
+  const trainableValues = trainable.map((i) => bind.params[i]!);
+  const next: Value[] = all.map((p, i) => updates[p.name] ?? bind.params[i]!);
   const scaledUpdate = optimizer.clipNorm === undefined ? optimizer.scaledUpdate : undefined;
   if (scaledUpdate) {
-    const scaled = gradients(b, loss, bind.params, bind.lr);
-    const params = r.compiled.params.map((p, i) => b.scoped(`update/${p.name}`, () => scaledUpdate(b, bind.params[i]!, scaled[i]!)));
-    return { loss, predictions, params, state: params.map(() => []) };
+    const scaled = gradients(b, loss, trainableValues, bind.lr);
+    trainable.forEach((i, k) => (next[i] = b.scoped(`update/${all[i]!.name}`, () => scaledUpdate(b, bind.params[i]!, scaled[k]!))));
+    return { loss, predictions, params: next, state: trainable.map(() => []) };
   }
-  const raw = gradients(b, loss, bind.params);
+  const raw = gradients(b, loss, trainableValues);
   const grads = optimizer.clipNorm === undefined ? raw : clipByGlobalNorm(b, raw, optimizer.clipNorm);
   const hyper = { lr: bind.lr, step: bind.step };
   const shared = optimizer.prepare ? b.scoped('update', () => optimizer.prepare!(b, hyper)) : {};
-  const updates = r.compiled.params.map((p, i) =>
-    b.scoped(`update/${p.name}`, () => optimizer.update(b, bind.params[i]!, grads[i]!, bind.state[i]!, hyper, shared)),
-  );
-  return { loss, predictions, params: updates.map((u) => u.param), state: updates.map((u) => u.state) };
+  const state = trainable.map((i, k) => {
+    const u = b.scoped(`update/${all[i]!.name}`, () => optimizer.update(b, bind.params[i]!, grads[k]!, bind.state[k]!, hyper, shared));
+    next[i] = u.param;
+    return u.state;
+  });
+  return { loss, predictions, params: next, state };
 }
 
 /**
@@ -172,13 +197,14 @@ export function exportTrainStep(m: ModelLike, options: TrainStepOptions): TrainS
   if (!Number.isInteger(stepsPerRun) || stepsPerRun < 1) throw new Error(`${where}: stepsPerRun must be a positive integer, got ${JSON.stringify(stepsPerRun)}`);
   const fused = stepsPerRun > 1;
   const { params } = r.compiled;
+  const trainable = params.filter((p) => p.trainable);
 
   const b = new GraphBuilder();
   const leading = fused ? ['steps'] : [];
   const inputs = dataInputs(b, r.compiled, leading);
   const targets = targetInputs(b, r, leading);
   const paramInputs = params.map((p) => b.input(p.name, p.dtype, p.shape));
-  const stateInputs = params.map((p) => optimizer.slots.map((slot) => b.input(`${p.name}.${slot}`, p.dtype, p.shape)));
+  const stateInputs = trainable.map((p) => optimizer.slots.map((slot) => b.input(`${p.name}.${slot}`, p.dtype, p.shape)));
   const lr = b.input('lr', r.dtype, []);
   const step = b.input('step', r.dtype, []);
 
@@ -188,7 +214,7 @@ export function exportTrainStep(m: ModelLike, options: TrainStepOptions): TrainS
 
   b.output(result.loss, 'loss');
   params.forEach((p, i) => b.output(result.params[i]!, `${p.name}.next`));
-  params.forEach((p, i) => optimizer.slots.forEach((slot, k) => b.output(result.state[i]![k]!, `${p.name}.${slot}.next`)));
+  trainable.forEach((p, i) => optimizer.slots.forEach((slot, k) => b.output(result.state[i]![k]!, `${p.name}.${slot}.next`)));
   const predictions: Record<string, string> = {};
   for (const o of r.compiled.outputs) predictions[o.name] = b.output(result.predictions[o.name]!, o.name).name;
 
@@ -200,8 +226,8 @@ export function exportTrainStep(m: ModelLike, options: TrainStepOptions): TrainS
       dtype: r.dtype,
       inputs: r.compiled.inputs.map((i) => ({ name: i.name, shape: [...leading, ...i.shape] })),
       targets: Object.fromEntries(Object.entries(targets).map(([o, v]) => [o, { name: v.name, dtype: r.targetDType, shape: [...v.shape] }])),
-      params: params.map((p) => ({ name: p.name, next: `${p.name}.next`, dims: p.shape })),
-      state: params.flatMap((p) => optimizer.slots.map((slot) => ({ name: `${p.name}.${slot}`, next: `${p.name}.${slot}.next`, param: p.name, slot, dims: p.shape }))),
+      params: params.map((p) => ({ name: p.name, next: `${p.name}.next`, dims: p.shape, trainable: p.trainable })),
+      state: trainable.flatMap((p) => optimizer.slots.map((slot) => ({ name: `${p.name}.${slot}`, next: `${p.name}.${slot}.next`, param: p.name, slot, dims: p.shape }))),
       lr: 'lr',
       step: 'step',
       learningRate: optimizer.learningRate,
@@ -217,7 +243,7 @@ function emitLoop(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: Ste
   const iter = body.input('loop.iter', 'int64', []);
   const cond = body.input('loop.cond', 'bool', []);
   const params = r.compiled.params.map((p) => body.input(`loop.${p.name}`, p.dtype, p.shape));
-  const state = r.compiled.params.map((p) => optimizer.slots.map((slot) => body.input(`loop.${p.name}.${slot}`, p.dtype, p.shape)));
+  const state = r.compiled.params.filter((p) => p.trainable).map((p) => optimizer.slots.map((slot) => body.input(`loop.${p.name}.${slot}`, p.dtype, p.shape)));
   const slice = (v: Value) => body.op('Gather', [v, iter], { axis: 0 });
   const step = body.op('Add', [outer.step, body.op('Cast', [iter], { to: onnxDataType[r.dtype] })]);
   const inner = emitStep(body, r, optimizer, {
@@ -266,7 +292,7 @@ export function exportEval(m: ModelLike, options: LossOptions): EvalModel {
       dtype: r.dtype,
       inputs: r.compiled.inputs.map((i) => ({ name: i.name, shape: [...i.shape] })),
       targets: Object.fromEntries(Object.entries(targets).map(([o, v]) => [o, { name: v.name, dtype: r.targetDType, shape: [...v.shape] }])),
-      params: r.compiled.params.map((p) => ({ name: p.name, next: `${p.name}.next`, dims: p.shape })),
+      params: r.compiled.params.map((p) => ({ name: p.name, next: `${p.name}.next`, dims: p.shape, trainable: p.trainable })),
       loss: 'loss',
       predictions: names,
     },

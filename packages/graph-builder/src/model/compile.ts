@@ -2,12 +2,13 @@ import type { GraphBuilder } from '../ir/builder.js';
 import { NameAuthority } from '../ir/names.js';
 import type { DType, Shape, Value } from '../ir/types.js';
 import { asModel, type ModelLike } from './model.js';
-import type { Layer, ParamSpec, SymbolicTensor } from './symbolic.js';
+import type { Layer, LowerContext, ParamSpec, SymbolicTensor } from './symbolic.js';
 
 export interface CompiledParam extends ParamSpec {
-  /** `<layer>.<param>`, e.g. `dense_0.kernel`. */
+  /** `<layer>.<param>`, e.g. `dense_0.kernel` (or the spec's full name). */
   readonly name: string;
   readonly dtype: DType;
+  readonly trainable: boolean;
 }
 
 export interface CompiledInput {
@@ -71,8 +72,10 @@ export function compile(m: ModelLike): CompiledModel {
       const tensor = tensors.get(layer)!;
       inputs.push({ name, dtype: tensor.dtype, shape: tensor.shape });
     }
-    const dtype = layer.inputs[0]?.dtype ?? 'float32';
-    for (const [param, spec] of Object.entries(layer.params)) params.push({ ...spec, name: `${name}.${param}`, dtype });
+    const dtype = tensors.get(layer)!.dtype;
+    for (const [param, spec] of Object.entries(layer.params)) {
+      params.push({ ...spec, name: spec.fullName ?? `${name}.${param}`, dtype, trainable: spec.trainable ?? true });
+    }
   }
 
   const outputNames = new Set<string>();
@@ -92,20 +95,91 @@ export interface ForwardBindings {
   readonly training: boolean;
 }
 
-/** Emit the model's forward pass into `b`; returns the output values by output name. */
-export function emitForward(b: GraphBuilder, compiled: CompiledModel, bind: ForwardBindings): Record<string, Value> {
-  const values = new Map<Layer, Value>();
+export interface Forward {
+  /** Output values by output name. */
+  readonly outputs: Record<string, Value>;
+  /** In a train step: the new values of non-trainable parameters, by parameter name. */
+  readonly updates: Record<string, Value>;
+}
+
+/**
+ * A layer's value as stored: `channelsFirst` when its logical shape is channels last
+ * (`[batch, …spatial, channels]`) but it is stored channels first, as onnxruntime's Conv and
+ * pooling want. The layout changes only where a layer needs the other one: a chain of
+ * convolutions, pools, batch norms and activations is transposed once on the way in and
+ * once on the way out.
+ */
+interface Stored {
+  readonly value: Value;
+  readonly channelsFirst: boolean;
+}
+
+const toChannelsFirst = (b: GraphBuilder, v: Value): Value => {
+  const rank = v.shape.length;
+  return b.op('Transpose', [v], { perm: [0, rank - 1, ...Array.from({ length: rank - 2 }, (_, i) => i + 1)] });
+};
+
+const toChannelsLast = (b: GraphBuilder, v: Value): Value => {
+  const rank = v.shape.length;
+  return b.op('Transpose', [v], { perm: [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2), 1] });
+};
+
+/** The stored value in the layout `layer` asks for, and whether its output will be stored channels first. */
+function arrange(b: GraphBuilder, layer: Layer, inputs: readonly Stored[], channelsLast: Map<Value, Value>): { values: Value[]; channelsFirst: boolean } {
+  const policy = layer.layout ?? 'logical';
+  const logical = (s: Stored) => {
+    if (!s.channelsFirst) return s.value;
+    const made = channelsLast.get(s.value) ?? toChannelsLast(b, s.value);
+    channelsLast.set(s.value, made);
+    return made;
+  };
+  if (policy === 'channels-first') return { values: inputs.map((s) => (s.channelsFirst ? s.value : toChannelsFirst(b, s.value))), channelsFirst: true };
+  if (policy === 'preserve' && inputs.every((s) => s.channelsFirst === inputs[0]!.channelsFirst)) {
+    return { values: inputs.map((s) => s.value), channelsFirst: inputs[0]?.channelsFirst ?? false };
+  }
+  return { values: inputs.map(logical), channelsFirst: false };
+}
+
+/** Emit the model's forward pass into `b`. */
+export function emitForward(b: GraphBuilder, compiled: CompiledModel, bind: ForwardBindings): Forward {
+  const stored = new Map<Layer, Stored>();
+  const updates: Record<string, Value> = {};
+  const channelsLast = new Map<Value, Value>();
   for (const layer of compiled.layers) {
     const name = compiled.layerNames.get(layer)!;
     if (layer.kind === 'input') {
       const bound = bind.inputs[name];
       if (!bound) throw new Error(`input '${name}' is not bound`);
-      values.set(layer, bound);
+      stored.set(layer, { value: bound, channelsFirst: false });
       continue;
     }
-    const params = Object.fromEntries(Object.keys(layer.params).map((p) => [p, bind.params[`${name}.${p}`]!]));
-    const inputs = layer.inputs.map((t) => values.get(t.layer)!);
-    values.set(layer, b.scoped(name, () => layer.lower({ b, training: bind.training }, inputs, params)));
+    const fullName = (p: string) => layer.params[p]!.fullName ?? `${name}.${p}`;
+    const params = Object.fromEntries(Object.keys(layer.params).map((p) => [p, bind.params[fullName(p)]!]));
+    const value = b.scoped(name, () => {
+      const { values, channelsFirst } = arrange(b, layer, layer.inputs.map((t) => stored.get(t.layer)!), channelsLast);
+      const ctx: LowerContext = {
+        b,
+        training: bind.training,
+        axis: (logical, rank) => {
+          const a = logical < 0 ? logical + rank : logical;
+          if (!channelsFirst || rank < 3) return a;
+          return a === rank - 1 ? 1 : a === 0 ? 0 : a + 1;
+        },
+        update: (param, v) => {
+          if (!layer.params[param] || layer.params[param].trainable !== false) throw new Error(`layer '${name}': '${param}' is not a non-trainable parameter of it`);
+          if (bind.training) updates[fullName(param)] = v;
+        },
+      };
+      const out = layer.lower(ctx, values, params);
+      return { value: out, channelsFirst: channelsFirst && out.shape.length >= 3 };
+    });
+    stored.set(layer, value);
   }
-  return Object.fromEntries(compiled.outputs.map((o) => [o.name, values.get(o.tensor.layer)!]));
+  const outputs = Object.fromEntries(
+    compiled.outputs.map((o) => {
+      const s = stored.get(o.tensor.layer)!;
+      return [o.name, s.channelsFirst ? (channelsLast.get(s.value) ?? toChannelsLast(b, s.value)) : s.value];
+    }),
+  );
+  return { outputs, updates };
 }

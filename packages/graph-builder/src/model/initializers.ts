@@ -15,10 +15,10 @@ export function validateInitializer(spec: unknown, where: string): InitializerSp
   throw new Error(`${where}: unknown initializer ${JSON.stringify(spec)}; expected one of ${names.join(', ')} or { kind: 'uniform' | 'normal', scale > 0 }`);
 }
 
-/** Fill `out` (a parameter of shape `dims`, fans taken as Keras/Axon do) from `random`. */
-export function fill(spec: InitializerSpec, dims: readonly number[], random: Random, out: Float32Array | Float64Array): void {
-  const fanIn = dims.length >= 2 ? dims.slice(0, -1).reduce((p, d) => p * d, 1) : (dims[0] ?? 1);
-  const fanOut = dims.length >= 2 ? dims[dims.length - 1]! : (dims[0] ?? 1);
+/** Fill `out` (a parameter of shape `dims`; fans as Keras/Axon take them from a dense kernel's shape, unless given) from `random`. */
+export function fill(spec: InitializerSpec, dims: readonly number[], random: Random, out: Float32Array | Float64Array, fans?: readonly [number, number]): void {
+  const fanIn = fans ? fans[0] : dims.length >= 2 ? dims.slice(0, -1).reduce((p, d) => p * d, 1) : (dims[0] ?? 1);
+  const fanOut = fans ? fans[1] : dims.length >= 2 ? dims[dims.length - 1]! : (dims[0] ?? 1);
   const kind = typeof spec === 'string' ? spec : spec.kind;
   const draw: () => number = {
     zeros: () => 0,

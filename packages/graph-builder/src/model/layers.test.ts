@@ -126,7 +126,7 @@ describe('build-time errors', () => {
     expect(() => input('a', { shape: [null, -1] })).toThrow(/dimension 1 is -1/);
     expect(() => input('a', { shape: [2, null] })).toThrow(/input 'a': dimension 1 is null; expected a positive integer$/);
     expect(() => input('a', { shape: [0, 2] })).toThrow(/dimension 0 is 0; expected a positive integer or null \(batch\)/);
-    expect(() => input('a', { shape: [null, 2], dtype: 'int32' as never })).toThrow(/dtype "int32" is not supported/);
+    expect(() => input('a', { shape: [null, 2], dtype: 'int8' as never })).toThrow(/^input 'a': dtype "int8" is not supported; expected float32, float64, int32 or int64$/);
   });
 
   for (const rate of [1, 1.5, -0.1, Number.NaN]) {

@@ -1,45 +1,12 @@
-import { formatShape, type DType, type Dim, type Shape } from '../ir/types.js';
+import type { DType, Dim, Shape } from '../ir/types.js';
 import { activationNames, activations, isActivationName, type ActivationName } from './activations.js';
-import { validateInitializer, type InitializerSpec } from './initializers.js';
+import { checkFloat, checkName, checkTensor, describe } from './checks.js';
+import { validateInitializer } from './initializers.js';
+import type { ConcatenateOptions, DenseOptions, DropoutOptions, InputOptions, NameOption } from './options.js';
+import { batchNorm, layerNorm } from './norm.js';
+import { embedding } from './embedding.js';
+import { avgPool, conv, flatten, globalAvgPool, globalMaxPool, maxPool, reshape } from './spatial.js';
 import { layer, SymbolicTensor } from './symbolic.js';
-
-export interface InputOptions {
-  /** Dimensions, `null` for the batch dimension, e.g. `[null, 1]`. */
-  readonly shape: readonly (number | null)[];
-  readonly dtype?: 'float32' | 'float64';
-}
-
-export interface DenseOptions {
-  readonly activation?: ActivationName;
-  readonly name?: string;
-  readonly kernelInitializer?: InitializerSpec;
-  readonly biasInitializer?: InitializerSpec;
-  readonly useBias?: boolean;
-}
-
-export interface ConcatenateOptions {
-  readonly axis?: number;
-  readonly name?: string;
-}
-
-export interface DropoutOptions {
-  readonly name?: string;
-}
-
-const describe = (t: SymbolicTensor): string => `${t.layer.name ?? t.layer.kind} ${formatShape(t.shape)}`;
-
-function checkTensor(t: unknown, where: string): SymbolicTensor {
-  if (!(t instanceof SymbolicTensor)) throw new Error(`${where}: expected a layer output (from input(), dense(), …), got ${typeof t}`);
-  return t;
-}
-
-function checkName(name: unknown, where: string): string | undefined {
-  if (name === undefined) return undefined;
-  if (typeof name !== 'string' || !/^[A-Za-z_][\w.-]*$/.test(name)) {
-    throw new Error(`${where}: invalid name ${JSON.stringify(name)}; expected letters, digits, '_', '.', '-', not starting with a digit`);
-  }
-  return name;
-}
 
 export function input(name: string, options: InputOptions): SymbolicTensor {
   checkName(name, 'input');
@@ -52,7 +19,7 @@ export function input(name: string, options: InputOptions): SymbolicTensor {
     const ok = (i === 0 && d === null) || (typeof d === 'number' && Number.isInteger(d) && d > 0);
     if (!ok) throw new Error(`input '${name}': dimension ${i} is ${JSON.stringify(d)}; expected a positive integer${i === 0 ? ' or null (batch)' : ''}`);
   });
-  if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`input '${name}': dtype ${JSON.stringify(dtype)} is not supported; expected float32 or float64`);
+  if (!['float32', 'float64', 'int32', 'int64'].includes(dtype)) throw new Error(`input '${name}': dtype ${JSON.stringify(dtype)} is not supported; expected float32, float64, int32 or int64`);
   const dims: Dim[] = shape.map((d) => (d === null ? 'batch' : d));
   return layer({ kind: 'input', name, inputs: [], params: {}, info: '', lower: () => { throw new Error(`input '${name}' is not bound`); } }, dims, dtype);
 }
@@ -60,6 +27,7 @@ export function input(name: string, options: InputOptions): SymbolicTensor {
 export function dense(x: SymbolicTensor, units: number, options: DenseOptions = {}): SymbolicTensor {
   const where = `dense${options.name ? ` '${options.name}'` : ''}`;
   checkTensor(x, where);
+  checkFloat(x, where);
   const name = checkName(options.name, where);
   if (!Number.isInteger(units) || units <= 0) throw new Error(`${where}: units must be a positive integer, got ${JSON.stringify(units)}`);
   const inFeatures = x.shape[x.shape.length - 1];
@@ -134,13 +102,14 @@ function broadcast(a: SymbolicTensor, c: SymbolicTensor, where: string): Shape {
 }
 
 function elementwise(kind: 'add' | 'subtract' | 'multiply', op: 'Add' | 'Sub' | 'Mul') {
-  return (a: SymbolicTensor, c: SymbolicTensor, options: { name?: string } = {}): SymbolicTensor => {
+  return (a: SymbolicTensor, c: SymbolicTensor, options: NameOption = {}): SymbolicTensor => {
     const where = `${kind}${options.name ? ` '${options.name}'` : ''}`;
     checkTensor(a, where);
     checkTensor(c, where);
     const name = checkName(options.name, where);
     const shape = broadcast(a, c, where);
-    return layer({ kind, name, inputs: [a, c], params: {}, info: '', lower: ({ b }, [va, vc]) => b.op(op, [va!, vc!]) }, shape, sameDType([a, c], where));
+    const layout = a.shape.length === c.shape.length ? 'preserve' : 'logical';
+    return layer({ kind, name, inputs: [a, c], params: {}, info: '', layout, lower: ({ b }, [va, vc]) => b.op(op, [va!, vc!]) }, shape, sameDType([a, c], where));
   };
 }
 
@@ -148,12 +117,21 @@ export const add = elementwise('add', 'Add');
 export const subtract = elementwise('subtract', 'Sub');
 export const multiply = elementwise('multiply', 'Mul');
 
-export function activation(x: SymbolicTensor, name: ActivationName, options: { name?: string } = {}): SymbolicTensor {
+export function activation(x: SymbolicTensor, name: ActivationName, options: NameOption = {}): SymbolicTensor {
   const where = `activation${options.name ? ` '${options.name}'` : ''}`;
   checkTensor(x, where);
   if (!isActivationName(name)) throw new Error(`${where}: unknown activation ${JSON.stringify(name)}; expected one of ${activationNames.join(', ')}`);
   return layer(
-    { kind: name, name: checkName(options.name, where), inputs: [x], params: {}, info: '', lower: ({ b }, [v]) => activations[name](b, v!) },
+    {
+      kind: name,
+      name: checkName(options.name, where),
+      inputs: [x],
+      params: {},
+      info: '',
+      // softmax and log_softmax work along the last logical axis; the others are element-wise.
+      layout: name === 'softmax' || name === 'log_softmax' ? 'logical' : 'preserve',
+      lower: ({ b }, [v]) => activations[name](b, v!),
+    },
     x.shape,
     x.dtype,
   );
@@ -170,6 +148,7 @@ export function dropout(x: SymbolicTensor, rate: number, options: DropoutOptions
       inputs: [x],
       params: {},
       info: `rate ${rate}`,
+      layout: 'preserve',
       lower: ({ b, training }, [v]) => {
         if (!training || rate === 0) return v!;
         const [y] = b.opMulti('Dropout', [v!, b.constant(rate, v!.dtype), b.constant(1, 'bool')], {}, 2);
@@ -181,3 +160,60 @@ export function dropout(x: SymbolicTensor, rate: number, options: DropoutOptions
   );
 }
 
+
+/** The layer functions as methods of every layer output (`x.conv(32, …).maxPool(…)`). */
+Object.assign(SymbolicTensor.prototype, {
+  dense(this: SymbolicTensor, units: number, options?: DenseOptions) {
+    return dense(this, units, options);
+  },
+  concatenate(this: SymbolicTensor, ...others: (SymbolicTensor | ConcatenateOptions)[]) {
+    const tensors = others.filter((o): o is SymbolicTensor => o instanceof SymbolicTensor);
+    const options = others.find((o): o is ConcatenateOptions => !(o instanceof SymbolicTensor));
+    return concatenate([this, ...tensors], options);
+  },
+  add(this: SymbolicTensor, other: SymbolicTensor, options?: NameOption) {
+    return add(this, other, options);
+  },
+  subtract(this: SymbolicTensor, other: SymbolicTensor, options?: NameOption) {
+    return subtract(this, other, options);
+  },
+  multiply(this: SymbolicTensor, other: SymbolicTensor, options?: NameOption) {
+    return multiply(this, other, options);
+  },
+  activation(this: SymbolicTensor, name: ActivationName, options?: NameOption) {
+    return activation(this, name, options);
+  },
+  dropout(this: SymbolicTensor, rate: number, options?: DropoutOptions) {
+    return dropout(this, rate, options);
+  },
+  conv(this: SymbolicTensor, filters: number, options: Parameters<typeof conv>[2]) {
+    return conv(this, filters, options);
+  },
+  maxPool(this: SymbolicTensor, options: Parameters<typeof maxPool>[1]) {
+    return maxPool(this, options);
+  },
+  avgPool(this: SymbolicTensor, options: Parameters<typeof avgPool>[1]) {
+    return avgPool(this, options);
+  },
+  globalAvgPool(this: SymbolicTensor, options?: Parameters<typeof globalAvgPool>[1]) {
+    return globalAvgPool(this, options);
+  },
+  globalMaxPool(this: SymbolicTensor, options?: Parameters<typeof globalMaxPool>[1]) {
+    return globalMaxPool(this, options);
+  },
+  flatten(this: SymbolicTensor, options?: NameOption) {
+    return flatten(this, options);
+  },
+  reshape(this: SymbolicTensor, shape: readonly number[], options?: NameOption) {
+    return reshape(this, shape, options);
+  },
+  batchNorm(this: SymbolicTensor, options?: Parameters<typeof batchNorm>[1]) {
+    return batchNorm(this, options);
+  },
+  layerNorm(this: SymbolicTensor, options?: Parameters<typeof layerNorm>[1]) {
+    return layerNorm(this, options);
+  },
+  embedding(this: SymbolicTensor, vocabSize: number, embeddingSize: number, options?: Parameters<typeof embedding>[3]) {
+    return embedding(this, vocabSize, embeddingSize, options);
+  },
+} satisfies Omit<SymbolicTensor, 'layer' | 'shape' | 'dtype'>);
