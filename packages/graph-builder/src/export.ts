@@ -3,6 +3,8 @@ import type { TensorConst, Value } from './ir/types.js';
 import { compile, emitForward, type CompiledModel } from './model/compile.js';
 import type { ModelLike } from './model/model.js';
 import { serializeModel } from './onnx/serialize.js';
+import { ImportedModel } from './import/import.js';
+import { withWeights } from './import/with-weights.js';
 import { checkState, type ModelState, type TensorData } from './state.js';
 
 export const asConst = (t: TensorData): TensorConst => ({
@@ -17,17 +19,22 @@ export function dataInputs(b: GraphBuilder, compiled: CompiledModel, leading: re
   return Object.fromEntries(compiled.inputs.map((i) => [i.name, b.input(i.name, i.dtype, [...leading, ...i.shape])]));
 }
 
-/** The inference model: data inputs → outputs, parameters stored as initializers. */
+/**
+ * The inference model: data inputs → outputs, parameters stored as initializers. For a model
+ * read by importOnnx: the original file with the new weights (same nodes, names, opsets and
+ * metadata; initializers not in `params`, or unchanged, byte for byte as they were).
+ */
 export function exportInference(m: ModelLike, params: ModelState): Uint8Array {
   const compiled = compile(m);
   checkState(compiled, params, 'exportInference');
+  if (m instanceof ImportedModel) return withWeights(m.source, params);
   const b = new GraphBuilder();
   const inputs = dataInputs(b, compiled);
-  const paramValues = Object.fromEntries(compiled.params.map((p) => [p.name, b.initializer(p.name, asConst(params[p.name]!))]));
+  const paramValues = Object.fromEntries(compiled.params.map((p) => [p.name, b.initializer(p.name, asConst(params[p.name] ?? p.initial!))]));
   const { outputs } = emitForward(b, compiled, { inputs, params: paramValues, training: false });
   for (const [name, value] of Object.entries(outputs)) b.output(value, name);
   const graph = b.close('onnxpipe_inference');
-  return serializeModel({ graph, initializers: b.initializersOf(graph) });
+  return serializeModel({ graph, initializers: b.initializersOf(graph), opset: compiled.opset });
 }
 
 /**

@@ -31,3 +31,4 @@ export { sgd, adam, adamw, rmsprop, resolveOptimizer } from './optimizers/index.
 export type { Optimizer, OptimizerName, SgdOptions, AdamOptions, AdamWOptions, RmspropOptions } from './optimizers/index.js';
 export { compile, type CompiledModel } from './model/compile.js';
 export { seededRandom } from './model/random.js';
+export { importOnnx, ImportedModel, IMPORT_OPSETS, type ImportOptions, type ImportResult } from './import/import.js';

@@ -17,12 +17,16 @@ export interface InitOptions {
   readonly seed?: number;
 }
 
-/** Initialise every parameter from its layer's initializer, each from its own seeded stream. */
+/** Initialise every parameter from its layer's initializer, each from its own seeded stream (imported ones: their values). */
 export function initParams(m: ModelLike, options: InitOptions = {}): ModelState {
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new Error(`initParams: seed must be an integer, got ${JSON.stringify(seed)}`);
   const state: ModelState = {};
   for (const p of compile(m).params) {
+    if (p.initial) {
+      state[p.name] = { data: p.initial.data.slice(), dims: [...p.shape] };
+      continue;
+    }
     const size = p.shape.reduce((a, d) => a * d, 1);
     const data = p.dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
     fill(p.initializer, p.shape, new Random(seed, hashString(p.name)), data, p.fans);
@@ -34,7 +38,8 @@ export function initParams(m: ModelLike, options: InitOptions = {}): ModelState 
 /** Check that `state` holds every parameter of the model with the right shape and dtype. */
 export function checkState(compiled: CompiledModel, state: ModelState, where: string): void {
   if (typeof state !== 'object' || state === null) throw new Error(`${where}: expected a ModelState record, got ${state === null ? 'null' : typeof state}`);
-  for (const p of compiled.params) checkParam(p, state[p.name], where);
+  // A frozen parameter may be left out: it keeps its imported value.
+  for (const p of compiled.params) if (!(p.role === 'frozen' && state[p.name] === undefined)) checkParam(p, state[p.name], where);
   const known = new Set(compiled.params.map((p) => p.name));
   const extra = Object.keys(state).filter((k) => !known.has(k));
   if (extra.length > 0) throw new Error(`${where}: the state has parameters this model does not: ${extra.join(', ')} (expected ${[...known].join(', ')})`);

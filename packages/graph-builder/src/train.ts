@@ -1,5 +1,5 @@
 import { gradients } from './autodiff.js';
-import { dataInputs } from './export.js';
+import { asConst, dataInputs } from './export.js';
 import { GraphBuilder } from './ir/builder.js';
 import { onnxDataType } from './onnx/dtypes.js';
 import { serializeModel } from './onnx/serialize.js';
@@ -80,6 +80,8 @@ export interface EvalModel {
 
 interface Resolved {
   readonly compiled: CompiledModel;
+  /** The parameters fed to the step (trainable and state), in order; frozen ones are constants. */
+  readonly fed: readonly CompiledParam[];
   readonly dtype: DType;
   readonly losses: Readonly<Record<string, Loss>>;
   readonly targetDType: TargetDType;
@@ -108,7 +110,7 @@ function resolve(m: ModelLike, options: LossOptions, where: string): Resolved {
   const allSparse = Object.values(losses).every((l) => l.name === 'sparse_categorical_cross_entropy');
   const targetDType = options.targetDType ?? (allSparse ? 'int64' : (dtype as TargetDType));
   if (!Object.hasOwn(onnxDataType, targetDType)) throw new Error(`${where}: targetDType ${JSON.stringify(targetDType)} is not one of float32, float64, int32, int64, bool`);
-  return { compiled, dtype, losses, targetDType };
+  return { compiled, fed: compiled.params.filter((p) => p.role !== 'frozen'), dtype, losses, targetDType };
 }
 
 const targetName = (compiled: CompiledModel, output: string): string => (compiled.outputs.length === 1 ? 'target' : `target.${output}`);
@@ -123,8 +125,10 @@ function targetInputs(b: GraphBuilder, r: Resolved, leading: readonly string[]):
   );
 }
 
-function paramRecord(params: readonly CompiledParam[], values: readonly Value[]): Record<string, Value> {
-  return Object.fromEntries(params.map((p, i) => [p.name, values[i]!]));
+/** Fed parameters by name, and the frozen ones as initializers of the (outermost) graph. */
+function paramRecord(b: GraphBuilder, r: Resolved, values: readonly Value[]): Record<string, Value> {
+  const frozen = r.compiled.params.filter((p) => p.role === 'frozen').map((p) => [p.name, b.frozen(p.name, asConst(p.initial!))] as const);
+  return Object.fromEntries([...r.fed.map((p, i) => [p.name, values[i]!] as const), ...frozen]);
 }
 
 interface StepBindings {
@@ -137,7 +141,7 @@ interface StepBindings {
 }
 
 function emitObjective(b: GraphBuilder, r: Resolved, bind: Omit<StepBindings, 'state' | 'lr' | 'step'>, training: boolean) {
-  const { outputs: predictions, updates } = emitForward(b, r.compiled, { inputs: bind.inputs, params: paramRecord(r.compiled.params, bind.params), training });
+  const { outputs: predictions, updates } = emitForward(b, r.compiled, { inputs: bind.inputs, params: paramRecord(b, r, bind.params), training });
   const losses = r.compiled.outputs.map((o) => emitLoss(b, r.losses[o.name]!, predictions[o.name]!, bind.targets[o.name]!, `loss ${r.losses[o.name]!.name} (output '${o.name}')`));
   const loss = losses.reduce((total, l) => b.op('Add', [total, l]));
   return { loss, predictions, updates };
@@ -161,7 +165,7 @@ function clipByGlobalNorm(b: GraphBuilder, grads: readonly Value[], clipNorm: nu
  */
 function emitStep(b: GraphBuilder, r: Resolved, optimizer: Optimizer, bind: StepBindings) {
   const { loss, predictions, updates } = emitObjective(b, r, bind, true);
-  const all = r.compiled.params;
+  const all = r.fed;
   const trainable = all.flatMap((p, i) => (p.trainable ? [i] : []));
   const trainableValues = trainable.map((i) => bind.params[i]!);
   const next: Value[] = all.map((p, i) => updates[p.name] ?? bind.params[i]!);
@@ -196,7 +200,7 @@ export function exportTrainStep(m: ModelLike, options: TrainStepOptions): TrainS
   const stepsPerRun = options.stepsPerRun ?? 1;
   if (!Number.isInteger(stepsPerRun) || stepsPerRun < 1) throw new Error(`${where}: stepsPerRun must be a positive integer, got ${JSON.stringify(stepsPerRun)}`);
   const fused = stepsPerRun > 1;
-  const { params } = r.compiled;
+  const params = r.fed;
   const trainable = params.filter((p) => p.trainable);
 
   const b = new GraphBuilder();
@@ -220,7 +224,7 @@ export function exportTrainStep(m: ModelLike, options: TrainStepOptions): TrainS
 
   const graph = b.close(fused ? 'onnxpipe_train_loop' : 'onnxpipe_train_step');
   return {
-    bytes: serializeModel({ graph, initializers: b.initializersOf(graph) }),
+    bytes: serializeModel({ graph, initializers: b.initializersOf(graph), opset: r.compiled.opset }),
     signature: {
       fused,
       dtype: r.dtype,
@@ -242,8 +246,8 @@ function emitLoop(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: Ste
   const body = b.subgraph();
   const iter = body.input('loop.iter', 'int64', []);
   const cond = body.input('loop.cond', 'bool', []);
-  const params = r.compiled.params.map((p) => body.input(`loop.${p.name}`, p.dtype, p.shape));
-  const state = r.compiled.params.filter((p) => p.trainable).map((p) => optimizer.slots.map((slot) => body.input(`loop.${p.name}.${slot}`, p.dtype, p.shape)));
+  const params = r.fed.map((p) => body.input(`loop.${p.name}`, p.dtype, p.shape));
+  const state = r.fed.filter((p) => p.trainable).map((p) => optimizer.slots.map((slot) => body.input(`loop.${p.name}.${slot}`, p.dtype, p.shape)));
   const slice = (v: Value) => body.op('Gather', [v, iter], { axis: 0 });
   const step = body.op('Add', [outer.step, body.op('Cast', [iter], { to: onnxDataType[r.dtype] })]);
   const inner = emitStep(body, r, optimizer, {
@@ -280,19 +284,19 @@ export function exportEval(m: ModelLike, options: LossOptions): EvalModel {
   const b = new GraphBuilder();
   const inputs = dataInputs(b, r.compiled);
   const targets = targetInputs(b, r, []);
-  const params = r.compiled.params.map((p) => b.input(p.name, p.dtype, p.shape));
+  const params = r.fed.map((p) => b.input(p.name, p.dtype, p.shape));
   const { loss, predictions } = emitObjective(b, r, { inputs, targets, params }, false);
   b.output(loss, 'loss');
   const names: Record<string, string> = {};
   for (const o of r.compiled.outputs) names[o.name] = b.output(predictions[o.name]!, o.name).name;
   const graph = b.close('onnxpipe_eval');
   return {
-    bytes: serializeModel({ graph, initializers: b.initializersOf(graph) }),
+    bytes: serializeModel({ graph, initializers: b.initializersOf(graph), opset: r.compiled.opset }),
     signature: {
       dtype: r.dtype,
       inputs: r.compiled.inputs.map((i) => ({ name: i.name, shape: [...i.shape] })),
       targets: Object.fromEntries(Object.entries(targets).map(([o, v]) => [o, { name: v.name, dtype: r.targetDType, shape: [...v.shape] }])),
-      params: r.compiled.params.map((p) => ({ name: p.name, next: `${p.name}.next`, dims: p.shape, trainable: p.trainable })),
+      params: r.fed.map((p) => ({ name: p.name, next: `${p.name}.next`, dims: p.shape, trainable: p.trainable })),
       loss: 'loss',
       predictions: names,
     },

@@ -36,6 +36,7 @@ export class GraphBuilder {
   readonly outputs: Value[] = [];
   private readonly initializerList: Initializer[] = [];
   private readonly constantCache = new Map<string, Value>();
+  private readonly frozenValues = new Map<string, Value>();
   private readonly scopes: string[] = [];
   readonly composites: Composite[] = [];
 
@@ -61,6 +62,16 @@ export class GraphBuilder {
   /** A named tensor stored in the model file (always in the outermost graph). */
   initializer(name: string, data: TensorConst): Value {
     return this.storeInitializer({ name: this.names.claim(name, 'initializer'), dtype: data.dtype, shape: data.dims, producer: undefined }, data);
+  }
+
+  /** A named constant tensor (a frozen parameter): made once per model, however many graphs read it. */
+  frozen(name: string, data: TensorConst): Value {
+    const root = this.root;
+    const made = root.frozenValues.get(name);
+    if (made) return made;
+    const value = this.initializer(name, data);
+    root.frozenValues.set(name, value);
+    return value;
   }
 
   private storeInitializer(value: Value, data: TensorConst): Value {

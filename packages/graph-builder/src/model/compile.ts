@@ -1,14 +1,23 @@
 import type { GraphBuilder } from '../ir/builder.js';
 import { NameAuthority } from '../ir/names.js';
+import { OPSET } from '../onnx/serialize.js';
 import type { DType, Shape, Value } from '../ir/types.js';
 import { asModel, type ModelLike } from './model.js';
 import type { Layer, LowerContext, ParamSpec, SymbolicTensor } from './symbolic.js';
+
+/**
+ * How a train step treats a parameter. 'trainable': gradient and optimizer. 'state': fed and
+ * updated by its layer (batch-norm statistics). 'frozen': a constant of the step (imported
+ * weights left out of training).
+ */
+export type ParamRole = 'trainable' | 'state' | 'frozen';
 
 export interface CompiledParam extends ParamSpec {
   /** `<layer>.<param>`, e.g. `dense_0.kernel` (or the spec's full name). */
   readonly name: string;
   readonly dtype: DType;
   readonly trainable: boolean;
+  readonly role: ParamRole;
 }
 
 export interface CompiledInput {
@@ -31,6 +40,8 @@ export interface CompiledModel {
   readonly inputs: readonly CompiledInput[];
   readonly outputs: readonly CompiledOutput[];
   readonly params: readonly CompiledParam[];
+  /** The default-domain opset the model's graphs are written for: the builder's, or an imported model's if higher. */
+  readonly opset: number;
 }
 
 /** Every layer the outputs depend on, inputs before users, each with the tensor it makes. */
@@ -74,7 +85,16 @@ export function compile(m: ModelLike): CompiledModel {
     }
     const dtype = tensors.get(layer)!.dtype;
     for (const [param, spec] of Object.entries(layer.params)) {
-      params.push({ ...spec, name: spec.fullName ?? `${name}.${param}`, dtype, trainable: spec.trainable ?? true });
+      const fullName = spec.fullName ?? `${name}.${param}`;
+      // A weight shared by several layers (an imported tied embedding) is one parameter.
+      const shared = params.find((p) => p.name === fullName);
+      if (shared) {
+        if (shared.shape.join() !== spec.shape.join()) throw new Error(`parameter '${fullName}' is used with dims [${shared.shape.join(', ')}] and [${spec.shape.join(', ')}]`);
+        continue;
+      }
+      const trainable = spec.trainable ?? true;
+      const role: ParamRole = trainable ? 'trainable' : spec.initial ? 'frozen' : 'state';
+      params.push({ ...spec, name: fullName, dtype, trainable, role });
     }
   }
 
@@ -86,7 +106,8 @@ export function compile(m: ModelLike): CompiledModel {
     outputNames.add(outName);
     return { name: outName, tensor };
   });
-  return { layers, tensors, layerNames, inputs, outputs: compiledOutputs, params };
+  const opset = Math.max(OPSET, ...layers.map((l) => l.opset ?? OPSET));
+  return { layers, tensors, layerNames, inputs, outputs: compiledOutputs, params, opset };
 }
 
 export interface ForwardBindings {

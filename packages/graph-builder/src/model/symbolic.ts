@@ -26,6 +26,11 @@ export interface ParamSpec {
   readonly trainable?: boolean;
   /** The parameter's full name, when it is not `<layer>.<param>` (imported initializers). */
   readonly fullName?: string;
+  /**
+   * The parameter's value as imported: `initParams` copies it instead of drawing. A
+   * non-trainable parameter with a value is frozen: a constant of the train step.
+   */
+  readonly initial?: { readonly data: Float32Array | Float64Array; readonly dims: readonly number[] };
 }
 
 export interface LowerContext {
@@ -55,6 +60,8 @@ export interface Layer {
   /** A short description of the options, for `summary`. */
   readonly info: string;
   readonly layout?: LayoutPolicy;
+  /** The default-domain opset the layer's nodes need, when above the builder's (imported nodes). */
+  readonly opset?: number;
   readonly lower: (ctx: LowerContext, inputs: readonly Value[], params: Readonly<Record<string, Value>>) => Value;
 }
 

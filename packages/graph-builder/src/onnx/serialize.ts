@@ -75,12 +75,14 @@ export interface ModelDescription {
   readonly graph: SubGraph;
   readonly initializers: readonly Initializer[];
   readonly docString?: string;
+  /** Default OPSET; an imported model of a later opset is written at its own. */
+  readonly opset?: number;
 }
 
-export function serializeModel({ graph, initializers, docString }: ModelDescription): Uint8Array {
+export function serializeModel({ graph, initializers, docString, opset = OPSET }: ModelDescription): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: opset }],
     producerName: PRODUCER,
     producerVersion: '0.1.0',
     docString: docString ?? '',
