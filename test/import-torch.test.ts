@@ -6,6 +6,7 @@
  * per tensor, the elementwise ones being meaningless for entries near zero.
  */
 import * as ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { adam, exportInference, exportTrainStep, importOnnx, sgd, type Optimizer } from '@onnxpipe/graph-builder';
 import { loadTorchFixture, TORCH_OPSETS, type FeedTensor, type Float64Tensor, type TorchModelName, type TorchReference } from './fixtures/torch/index.js';
@@ -54,6 +55,11 @@ async function train(onnx: Uint8Array, ref: TorchReference, optimizer: Optimizer
   return { firstLoss, params: Object.fromEntries(Object.entries(state).map(([k, t]) => [k, t.data as Float32Array])), signature: step.signature, original: params };
 }
 
+const { onnx: proto } = onnxProto;
+const encodeTensor = (t: onnxProto.onnx.ITensorProto) => Buffer.from(proto.TensorProto.encode(t).finish()).toString('hex');
+/** A node as a comparable string: op, name, domain, inputs, outputs and attributes. */
+const nodeKey = (n: onnxProto.onnx.INodeProto) => JSON.stringify([n.opType, n.name, n.domain, n.input, n.output, proto.NodeProto.encode({ attribute: n.attribute ?? [] }).finish().join()]);
+
 describe.each(IMPORTED)('%s exported by PyTorch', (name) => {
   describe.each(TORCH_OPSETS)('opset %i', (opset) => {
     const { onnx, ref } = loadTorchFixture(name, opset);
@@ -78,6 +84,28 @@ describe.each(IMPORTED)('%s exported by PyTorch', (name) => {
         if (zeroGradient(ref, k)) expect(Math.hypot(...ours) / gradientScale(ref), k).toBeLessThan(1e-5);
         else expect(normwise(ours, g), k).toBeLessThan(1e-5);
       }
+    });
+
+    it('the fine-tuned export is the original graph with new weights: PyTorch’s outputs for its updated weights, frozen initializers byte for byte', async () => {
+      const s = await train(onnx, ref, sgd({ learningRate: ref.sgd.lr }), ref.sgd.steps, ref.sgd.lr);
+      const { model, params } = importOnnx(onnx);
+      const trained = { ...params, ...Object.fromEntries(Object.entries(s.params).map(([k, data]) => [k, { data, dims: params[k]!.dims }])) };
+      const exported = exportInference(model, trained);
+      const [before, after] = [proto.ModelProto.decode(onnx), proto.ModelProto.decode(exported)];
+      expect(after.graph!.node!.map(nodeKey)).toEqual(before.graph!.node!.map(nodeKey));
+      expect(JSON.stringify([after.opsetImport, after.irVersion, after.producerName, after.producerVersion, after.graph!.input, after.graph!.output])).toBe(
+        JSON.stringify([before.opsetImport, before.irVersion, before.producerName, before.producerVersion, before.graph!.input, before.graph!.output]),
+      );
+      const trainedNames = new Set(Object.keys(ref.grads));
+      const beforeInits = new Map(before.graph!.initializer!.map((t) => [t.name!, encodeTensor(t)]));
+      for (const t of after.graph!.initializer!) {
+        if (trainedNames.has(t.name!) && !zeroGradient(ref, t.name!)) expect(encodeTensor(t), t.name!).not.toBe(beforeInits.get(t.name!));
+        if (!trainedNames.has(t.name!)) expect(encodeTensor(t), t.name!).toBe(beforeInits.get(t.name!));
+      }
+      const session = await ort.InferenceSession.create(exported);
+      const out = await session.run(Object.fromEntries(Object.entries(ref.inputs).map(([k, t]) => [k, feed(t)])));
+      await session.release();
+      for (const [k, expected] of Object.entries(ref.sgd.outputs)) expect(normwise(out[k]!.data as Float32Array, expected)).toBeLessThan(1e-5);
     });
 
     it(`${ref.sgd.steps} SGD steps equal torch.optim.SGD, ${ref.adam.steps} Adam steps torch.optim.Adam`, async () => {

@@ -43,12 +43,28 @@ export function gradients(b: GraphBuilder, loss: Value, wrt: readonly Value[], s
       const dys = node.outputs.map((o) => grads.get(o) ?? null);
       if (dys.every((d) => d === null)) continue;
       const rule = ops[node.op as OpName]?.vjp;
-      if (!rule) throw new Error(`no gradient rule for op ${node.op} (node ${node.name})`);
+      if (!rule) throw new Error(`no gradient rule for op ${node.op} (node ${node.name})${throughIt(tape, node, wrt)}`);
       accumulate(node.inputs, b.scoped(node.name, () => rule(dys, node, b)));
     }
   });
 
   return wrt.map((w) => grads.get(w) ?? zerosLike(b, w));
+}
+
+/** For the error: which of `wrt` reach `target`, the parameters whose gradient needs its rule. */
+function throughIt(tape: readonly Node[], target: Node, wrt: readonly Value[]): string {
+  const names = wrt.filter((w) => {
+    const reached = new Set<Value>([w]);
+    for (const node of tape) {
+      if (!node.inputs.some((v) => v && reached.has(v))) continue;
+      if (node === target) return true;
+      node.outputs.forEach((o) => reached.add(o));
+    }
+    return false;
+  }).map((w) => w.name);
+  if (names.length === 0) return '';
+  const list = `${names.slice(0, 6).join(', ')}${names.length > 6 ? ` and ${names.length - 6} more` : ''}`;
+  return `; the gradient of ${list} needs it (an imported model can train without ${names.length === 1 ? 'it' : 'them'}: leave ${names.length === 1 ? 'it' : 'them'} out of importOnnx's trainable option)`;
 }
 
 function zerosLike(b: GraphBuilder, w: Value): Value {

@@ -52,7 +52,7 @@ export interface StateSlot extends ParamSlot {
 export interface TrainStepSignature {
   readonly fused: boolean;
   readonly dtype: DType;
-  readonly inputs: readonly { readonly name: string; readonly shape: readonly (number | string)[] }[];
+  readonly inputs: readonly { readonly name: string; readonly dtype: DType; readonly shape: readonly (number | string)[] }[];
   /** Output name → target input name. */
   readonly targets: Readonly<Record<string, { readonly name: string; readonly dtype: TargetDType; readonly shape: readonly (number | string)[] }>>;
   readonly params: readonly ParamInput[];
@@ -228,7 +228,7 @@ export function exportTrainStep(m: ModelLike, options: TrainStepOptions): TrainS
     signature: {
       fused,
       dtype: r.dtype,
-      inputs: r.compiled.inputs.map((i) => ({ name: i.name, shape: [...leading, ...i.shape] })),
+      inputs: r.compiled.inputs.map((i) => ({ name: i.name, dtype: i.dtype, shape: [...leading, ...i.shape] })),
       targets: Object.fromEntries(Object.entries(targets).map(([o, v]) => [o, { name: v.name, dtype: r.targetDType, shape: [...v.shape] }])),
       params: params.map((p) => ({ name: p.name, next: `${p.name}.next`, dims: p.shape, trainable: p.trainable })),
       state: trainable.flatMap((p) => optimizer.slots.map((slot) => ({ name: `${p.name}.${slot}`, next: `${p.name}.${slot}.next`, param: p.name, slot, dims: p.shape }))),
@@ -294,7 +294,7 @@ export function exportEval(m: ModelLike, options: LossOptions): EvalModel {
     bytes: serializeModel({ graph, initializers: b.initializersOf(graph), opset: r.compiled.opset }),
     signature: {
       dtype: r.dtype,
-      inputs: r.compiled.inputs.map((i) => ({ name: i.name, shape: [...i.shape] })),
+      inputs: r.compiled.inputs.map((i) => ({ name: i.name, dtype: i.dtype, shape: [...i.shape] })),
       targets: Object.fromEntries(Object.entries(targets).map(([o, v]) => [o, { name: v.name, dtype: r.targetDType, shape: [...v.shape] }])),
       params: r.fed.map((p) => ({ name: p.name, next: `${p.name}.next`, dims: p.shape, trainable: p.trainable })),
       loss: 'loss',

@@ -40,7 +40,8 @@ export function tensorFromProto(t: TensorProto, where: string): TensorConst {
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
   if (raw) {
     if (raw.length !== size * byteWidth[dtype]!) throw new Error(`${where}: tensor '${t.name}' has ${raw.length} bytes of data for dims [${dims.join(', ')}]`);
-    const buffer = raw.slice().buffer;
+    // A copy: protobufjs may hand out a Buffer view whose .buffer is a larger shared pool.
+    const buffer = Uint8Array.prototype.slice.call(raw).buffer;
     const data = { float32: () => new Float32Array(buffer), float64: () => new Float64Array(buffer), int32: () => new Int32Array(buffer), int64: () => new BigInt64Array(buffer), bool: () => Array.from(raw, (x) => x !== 0) }[dtype]();
     return { kind: 'tensor', dtype, dims, data };
   }
