@@ -57,11 +57,9 @@ function reshapeTarget(x: Value, target: readonly Dim[]): Dim[] {
   const hole = out.indexOf(-1);
   if (hole < 0) return out;
   const known = (dims: readonly Dim[]) => dims.reduce<number>((p, d) => (typeof d === 'number' && d !== -1 ? p * d : p), 1);
-  const symbols = x.shape.filter((d) => typeof d !== 'number');
-  const otherSymbols = out.filter((d) => typeof d !== 'number');
-  if (symbols.length === 0 && otherSymbols.length === 0) out[hole] = known(x.shape) / known(out);
-  else if (symbols.length === 1 && otherSymbols.length === 0 && known(x.shape) === known(out)) out[hole] = symbols[0]!;
-  else out[hole] = '?';
+  const symbols = (dims: readonly Dim[]) => dims.filter((d): d is string => typeof d === 'string').sort().join(',');
+  // The same symbolic dims on both sides (a batch dim copied with 0) cancel out.
+  out[hole] = symbols(x.shape) === symbols(out) && !x.shape.includes('?') ? known(x.shape) / known(out) : symbols(out) === '' && symbols(x.shape).split(',').length === 1 && known(x.shape) === known(out) ? symbols(x.shape) : '?';
   return out;
 }
 
