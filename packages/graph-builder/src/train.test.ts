@@ -354,9 +354,9 @@ describe('one step of each optimizer from a non-zero state matches the hand-writ
     ['sgd momentum 0.9', sgd({ learningRate: 0.1, momentum: 0.9 }), refMomentum(0.1, 0.9, false), randomSlots(['velocity'], -0.5, 0.5), 1],
     ['sgd momentum 0.8, nesterov', sgd({ learningRate: 0.1, momentum: 0.8, nesterov: true }), refMomentum(0.1, 0.8, true), randomSlots(['velocity'], -0.5, 0.5), 1],
     ['adam at step 3', adam({ learningRate: 0.01 }), refAdam(0.01), { ...randomSlots(['m'], -0.1, 0.1), ...randomSlots(['v'], 0.01, 0.1) }, 3],
-    ['adamw decay 0.1 at step 3', adamw({ learningRate: 0.01, decay: 0.1 }), refAdam(0.01, 0.1), { ...randomSlots(['m'], -0.1, 0.1), ...randomSlots(['v'], 0.01, 0.1) }, 3],
+    ['adamw decay 0.1 at step 3', adamw({ learningRate: 0.01, weightDecay: 0.1 }), refAdam(0.01, 0.1), { ...randomSlots(['m'], -0.1, 0.1), ...randomSlots(['v'], 0.01, 0.1) }, 3],
     ['rmsprop', rmsprop({ learningRate: 0.01 }), refRmsprop(0.01), randomSlots(['s'], 0.01, 0.1), 1],
-    ['rmsprop from zero state', rmsprop({ learningRate: 0.01, decay: 0.5 }), refRmsprop(0.01, 0.5), randomSlots(['s'], 0, 0), 1],
+    ['rmsprop from zero state', rmsprop({ learningRate: 0.01, rho: 0.5 }), refRmsprop(0.01, 0.5), randomSlots(['s'], 0, 0), 1],
   ];
   for (const [name, optimizer, ref, slots, step] of cases) {
     it(name, async () => {

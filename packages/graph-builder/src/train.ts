@@ -16,6 +16,8 @@ export interface LossOptions {
   readonly loss: LossName | Readonly<Record<string, LossName>>;
   /** dtype of the target inputs (default: the model's float type). Integer targets are cast; for categorical_cross_entropy they are class indices. */
   readonly targetDType?: TargetDType;
+  /** Weight of each output's loss by output name (default 1): the `loss` output is `Σ weight · loss` (Keras `loss_weights`). */
+  readonly lossWeights?: Readonly<Record<string, number>>;
 }
 
 export interface TrainStepOptions extends LossOptions {
@@ -74,6 +76,7 @@ interface Resolved {
   readonly compiled: CompiledModel;
   readonly dtype: DType;
   readonly losses: Readonly<Record<string, LossName>>;
+  readonly lossWeights: Readonly<Record<string, number>>;
   readonly targetDType: TargetDType;
 }
 
@@ -93,7 +96,21 @@ function resolve(m: ModelLike, options: LossOptions, where: string): Resolved {
   }
   const targetDType = options.targetDType ?? (dtype as TargetDType);
   if (!Object.hasOwn(onnxDataType, targetDType)) throw new Error(`${where}: targetDType ${JSON.stringify(targetDType)} is not one of float32, float64, int32, int64, bool`);
-  return { compiled, dtype, losses, targetDType };
+  return { compiled, dtype, losses, lossWeights: resolveLossWeights(options.lossWeights, Object.keys(losses), where), targetDType };
+}
+
+function resolveLossWeights(weights: LossOptions['lossWeights'], outputs: readonly string[], where: string): Record<string, number> {
+  if (weights === undefined) return Object.fromEntries(outputs.map((o) => [o, 1]));
+  if (typeof weights !== 'object' || weights === null || Array.isArray(weights)) throw new Error(`${where}: lossWeights must be a record of output name to weight, got ${JSON.stringify(weights)}`);
+  const unknown = Object.keys(weights).filter((k) => !outputs.includes(k));
+  if (unknown.length > 0) throw new Error(`${where}: lossWeights given for unknown outputs ${unknown.join(', ')}; outputs are ${outputs.join(', ')}`);
+  return Object.fromEntries(
+    outputs.map((o) => {
+      const w = weights[o] ?? 1;
+      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new Error(`${where}: lossWeights['${o}'] must be a finite number ≥ 0, got ${JSON.stringify(w)}`);
+      return [o, w];
+    }),
+  );
 }
 
 const targetName = (compiled: CompiledModel, output: string): string => (compiled.outputs.length === 1 ? 'target' : `target.${output}`);
@@ -123,7 +140,11 @@ interface StepBindings {
 
 function emitObjective(b: GraphBuilder, r: Resolved, bind: Omit<StepBindings, 'state' | 'lr' | 'step'>, training: boolean) {
   const predictions = emitForward(b, r.compiled, { inputs: bind.inputs, params: paramRecord(r.compiled.params, bind.params), training });
-  const losses = r.compiled.outputs.map((o) => emitLoss(b, r.losses[o.name]!, predictions[o.name]!, bind.targets[o.name]!, `loss ${r.losses[o.name]} (output '${o.name}')`));
+  const losses = r.compiled.outputs.map((o) => {
+    const loss = emitLoss(b, r.losses[o.name]!, predictions[o.name]!, bind.targets[o.name]!, `loss ${r.losses[o.name]} (output '${o.name}')`);
+    const weight = r.lossWeights[o.name]!;
+    return weight === 1 ? loss : b.op('Mul', [loss, b.constant(weight, loss.dtype)]);
+  });
   const loss = losses.reduce((total, l) => b.op('Add', [total, l]));
   return { loss, predictions };
 }

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { exportTrainStep, initParams, input } from '@onnxpipe/graph-builder';
+import { backend } from '@onnxpipe/runtime';
 import { xorBatches } from '../../../../models/xor.js';
 import { trainer, type Batch } from '../node.js';
 import { createSession, hostCopier, type SessionSettings } from './session.js';
@@ -9,13 +10,13 @@ import { createSession, hostCopier, type SessionSettings } from './session.js';
 // device (lavapipe; .ci/system-deps.sh installs it): these tests check the device path for
 // correctness, never its speed.
 const xor = () => input('x1', { shape: [null, 1] }).concatenate(input('x2', { shape: [null, 1] })).dense(8, { activation: 'tanh' }).dense(1, { activation: 'sigmoid' });
-const webgpu: SessionSettings = { device: 'webgpu', cpuProvider: 'cpu' };
+const webgpu: SessionSettings = { device: 'webgpu' };
 
 describe('webgpu device path', () => {
   it('keeps updated parameters on the device and copies them back on request', async () => {
     const model = xor();
     const { bytes, signature: sig } = exportTrainStep(model, { loss: 'binary_cross_entropy', optimizer: 'sgd' });
-    const session = await createSession(ort, bytes, webgpu, sig.params.map((p) => p.next));
+    const session = await createSession(backend, bytes, webgpu, sig.params.map((p) => p.next));
     const params = initParams(model, { seed: 3 });
     const [inputs, target] = xorBatches(32, 5).next().value as Batch<{ data: Float32Array; dims: number[] }>;
     const feeds: Record<string, ort.Tensor> = {
@@ -30,7 +31,7 @@ describe('webgpu device path', () => {
     for (const p of sig.params) expect(out[p.next]!.location).toBe('gpu-buffer');
     expect(out.loss!.location).toBe('cpu');
 
-    const copier = hostCopier(ort, webgpu, sig.params.map((p) => ({ name: p.name, dtype: 'float32', dims: p.dims })));
+    const copier = hostCopier(backend, webgpu, sig.params.map((p) => ({ name: p.name, dtype: 'float32', dims: p.dims })));
     const host = await copier.toHost(Object.fromEntries(sig.params.map((p) => [p.name, out[p.next]!])));
     const cpu = await ort.InferenceSession.create(bytes);
     const reference = await cpu.run(feeds);
