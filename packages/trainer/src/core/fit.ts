@@ -1,5 +1,5 @@
 import { seededRandom, type EvalModel, type ModelState } from '@onnxpipe/graph-builder';
-import { checkInputNames, prepareInputs, type NumericArray, type PreparedTensor, type TensorInfo, type TensorLike } from '@onnxpipe/runtime';
+import { checkInputNames, prepareInputs, RuntimeInputError, type NumericArray, type PreparedTensor, type TensorInfo, type TensorLike } from '@onnxpipe/runtime';
 import { batchLayout, firstNonFinite, targetFeeds, type BatchLayout } from './batches.js';
 import type { RunInit } from './training-run.js';
 import type { Batch, Data } from './types.js';
@@ -146,7 +146,13 @@ function toTable(layout: BatchLayout, x: FitInputs, y: FitTargets, xName: string
   ]);
   const infos: TensorInfo[] = [...layout.inputs, ...Object.values(layout.targets)].map((info) => ({ ...info, name: labels.get(info.name)!, shape: ['?', ...info.shape!.slice(1)] }));
   const values: Record<string, unknown> = { ...x, ...targets };
-  const prepared = prepareInputs(infos, Object.fromEntries([...labels].map(([name, label]) => [label, values[name]])));
+  let prepared: Record<string, PreparedTensor>;
+  try {
+    prepared = prepareInputs(infos, Object.fromEntries([...labels].map(([name, label]) => [label, values[name]])));
+  } catch (error) {
+    if (error instanceof RuntimeInputError) throw new RuntimeInputError(`fit: ${error.message}`, { cause: error });
+    throw error;
+  }
   const [firstLabel, first] = Object.entries(prepared)[0]!;
   for (const [label, t] of Object.entries(prepared)) {
     if (t.dims[0] !== first.dims[0]) throw new Error(`fit: ${label} has ${t.dims[0]} rows but ${firstLabel} has ${first.dims[0]}; every input and the target need one row per example`);
