@@ -1,11 +1,12 @@
 /**
  * A loss or metric for people: four significant digits (`0.04492`, `1.000`, `123.5`), in
- * exponent form below 1e-3 and from 1e5 on (`1.23e-5`), so small values never print as zeros.
+ * exponent form below 1e-3 and from 1e4 on (`1.23e-5`, `1.23e4`), so small values never
+ * print as zeros.
  */
 export function formatValue(value: number): string {
   if (!Number.isFinite(value) || value === 0) return String(value);
-  const magnitude = Math.abs(value);
-  if (magnitude >= 1e-3 && magnitude < 1e5) return value.toPrecision(4);
+  const fixed = value.toPrecision(4);
+  if (Math.abs(value) >= 1e-3 && !fixed.includes('e')) return fixed;
   return value.toExponential(2).replace('e+', 'e');
 }
 
