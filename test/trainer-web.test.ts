@@ -1,4 +1,5 @@
 import { adam, initParams, input, sgd, type ModelLike, type ModelState } from '@onnxpipe/graph-builder';
+import type { OutputTensor } from '@onnxpipe/runtime';
 // Under Node, onnxruntime-web resolves to its wasm build (see onnxruntime-web.test.ts); one
 // thread keeps it from starting worker threads.
 import * as ortWeb from 'onnxruntime-web';
@@ -108,7 +109,7 @@ describe('trainer on onnxruntime-web (wasm, in Node)', () => {
     const uninterrupted = await make().run(batches, {}, { epochs: 3, stepsPerRun: 3 });
     expect(maxDiff(resumed, uninterrupted)).toBe(0);
     // The web predict runs the trained state on onnxruntime-web.
-    const p = await webPredict(xorModel(), resumed, { x1: [[0], [1]], x2: [[1], [1]] });
+    const p = (await webPredict(xorModel(), resumed, { x1: [[0], [1]], x2: [[1], [1]] })) as OutputTensor;
     expect(p.data[0]).toBeCloseTo(forward(resumed, 0, 1), 5);
     expect(p.data[1]).toBeCloseTo(forward(resumed, 1, 1), 5);
     await webPredict.release();

@@ -4,6 +4,7 @@ import type { LoadModel, Model, OutputTensor, TensorLike } from '@onnxpipe/runti
 export interface Predict {
   (model: SymbolicTensor, state: ModelState, inputs: Record<string, TensorLike>): Promise<OutputTensor>;
   (model: GraphModel, state: ModelState, inputs: Record<string, TensorLike>): Promise<Record<string, OutputTensor>>;
+  (model: ModelLike, state: ModelState, inputs: Record<string, TensorLike>): Promise<OutputTensor | Record<string, OutputTensor>>;
   /** Close every cached session now (they are also closed when their model or state is garbage-collected). */
   release(): Promise<void>;
 }
