@@ -10,9 +10,10 @@ export function formatValue(value: number): string {
   return value.toExponential(2).replace('e+', 'e');
 }
 
-/** A duration for progress lines: `0.42 s`, `12.3 s`, `4:05`, `1:02:03`. */
+/** A duration for progress lines: `4 ms`, `1.42 s`, `12.3 s`, `4:05`, `1:02:03`. */
 export function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
   if (seconds < 10) return `${seconds.toFixed(2)} s`;
   if (seconds < 60) return `${seconds.toFixed(1)} s`;
   const total = Math.round(seconds);

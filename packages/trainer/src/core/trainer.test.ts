@@ -631,7 +631,7 @@ describe('trainer on onnxruntime-node', () => {
     const data = fixed(4, 4).map(typed);
     // Four significant digits (0.6931, 1.000, 2.34e-5) or 0.
     const value = '(0|\\d\\.\\d+(e-\\d+)?)';
-    const line = (epoch: string, batch: string, time = ' \\(\\d+\\.\\d\\d s\\)') => new RegExp(`^Epoch: ${epoch}, Batch: ${batch}${time} loss: ${value} accuracy: ${value}\\n$`);
+    const line = (epoch: string, batch: string, time = ' \\((\\d+ ms|\\d+\\.\\d\\d s)\\)') => new RegExp(`^Epoch: ${epoch}, Batch: ${batch}${time} loss: ${value} accuracy: ${value}\\n$`);
 
     it('off a terminal: one line per epoch by default', async () => {
       const out = fake(false);
