@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { initParams, input, model, type ModelState } from '@onnxpipe/graph-builder';
 import { loadModel, type LoadModel, type Model } from '@onnxpipe/runtime';
@@ -58,6 +60,24 @@ describe('predict', () => {
     await expect(predict(m, bad, { a: [[1, 2]] })).rejects.toThrow(/dense_0\.kernel/);
     expect(counts.opened).toBe(1);
     await predict.release();
+    expect(counts.closed).toBe(1);
+  });
+
+  it('closes a cached session once its state object is garbage-collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { load, counts } = countingLoad();
+    const predict = createPredict(load);
+    const m = xor();
+    await (async () => {
+      const state = initParams(m, { seed: 3 });
+      await predict(m, state, inputs);
+    })();
+    expect(counts).toEqual({ opened: 1, closed: 0 });
+    for (let i = 0; i < 50 && counts.closed === 0; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     expect(counts.closed).toBe(1);
   });
 });
