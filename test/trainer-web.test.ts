@@ -1,10 +1,11 @@
 import { adam, initParams, input, sgd, type ModelLike, type ModelState } from '@onnxpipe/graph-builder';
+import type { OutputTensor } from '@onnxpipe/runtime';
 // Under Node, onnxruntime-web resolves to its wasm build (see onnxruntime-web.test.ts); one
 // thread keeps it from starting worker threads.
 import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { trainer as nodeTrainer } from '../packages/trainer/src/node.js';
-import { trainer as webTrainer, type Batch } from '../packages/trainer/src/web.js';
+import { deserializeCheckpoint, predict as webPredict, saveCheckpoints, trainer as webTrainer, type Batch } from '../packages/trainer/src/web.js';
 
 ortWeb.env.wasm.numThreads = 1;
 
@@ -89,6 +90,28 @@ describe('trainer on onnxruntime-web (wasm, in Node)', () => {
     const text: string[] = [];
     await webTrainer(xorModel(), 'binary_cross_entropy', 'sgd', { output: { write: (t) => void text.push(t), isTTY: false } })
       .run(endless(4, 1), {}, { epochs: 2, iterations: 3 });
-    expect(text).toEqual([expect.stringMatching(/^Epoch: 1\/2, Batch: 3\/3 loss: \d\.\d{4}\n$/), expect.stringMatching(/^Epoch: 2\/2, Batch: 3\/3 loss: \d\.\d{4}\n$/)]);
+    expect(text).toEqual([
+      expect.stringMatching(/^Epoch: 1\/2, Batch: 3\/3 \((\d+ ms|\d+\.\d\d s)\) loss: \d\.\d{4}\n$/),
+      expect.stringMatching(/^Epoch: 2\/2, Batch: 3\/3 \((\d+ ms|\d+\.\d\d s)\) loss: \d\.\d{4}\n$/),
+    ]);
+  });
+
+  it('saves a checkpoint as bytes and resumes from them: equal to an uninterrupted run', async () => {
+    const next = lcg(5);
+    const batches = Array.from({ length: 4 }, () => xorBatch(8, next));
+    const saved: Uint8Array[] = [];
+    const make = () => webTrainer(xorModel(), 'binary_cross_entropy', adam({ learningRate: 0.05 }), { seed: 4, log: 0 });
+    await make().handle(saveCheckpoints({ save: (bytes) => void saved.push(bytes.slice()) })).run(batches, {}, { epochs: 2, stepsPerRun: 3 });
+    expect(saved).toHaveLength(2);
+    const checkpoint = deserializeCheckpoint(saved[1]!);
+    expect(checkpoint).toMatchObject({ epoch: 2, step: 8 });
+    const resumed = await make().run(batches, checkpoint, { epochs: 1, stepsPerRun: 3 });
+    const uninterrupted = await make().run(batches, {}, { epochs: 3, stepsPerRun: 3 });
+    expect(maxDiff(resumed, uninterrupted)).toBe(0);
+    // The web predict runs the trained state on onnxruntime-web.
+    const p = (await webPredict(xorModel(), resumed, { x1: [[0], [1]], x2: [[1], [1]] })) as OutputTensor;
+    expect(p.data[0]).toBeCloseTo(forward(resumed, 0, 1), 5);
+    expect(p.data[1]).toBeCloseTo(forward(resumed, 1, 1), 5);
+    await webPredict.release();
   });
 });

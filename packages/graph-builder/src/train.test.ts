@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from './ir/builder.js';
-import { adam, adamw, exportEval, exportTrainStep, initParams, input, rmsprop, sgd, type ModelLike, type ModelState, type Optimizer, type TrainStepModel } from './index.js';
+import { adam, adamw, exportEval, exportTrainStep, initParams, input, model, rmsprop, sgd, type ModelLike, type ModelState, type Optimizer, type TrainStepModel } from './index.js';
 import { emitLoss } from './losses.js';
 
 /*
@@ -354,9 +354,9 @@ describe('one step of each optimizer from a non-zero state matches the hand-writ
     ['sgd momentum 0.9', sgd({ learningRate: 0.1, momentum: 0.9 }), refMomentum(0.1, 0.9, false), randomSlots(['velocity'], -0.5, 0.5), 1],
     ['sgd momentum 0.8, nesterov', sgd({ learningRate: 0.1, momentum: 0.8, nesterov: true }), refMomentum(0.1, 0.8, true), randomSlots(['velocity'], -0.5, 0.5), 1],
     ['adam at step 3', adam({ learningRate: 0.01 }), refAdam(0.01), { ...randomSlots(['m'], -0.1, 0.1), ...randomSlots(['v'], 0.01, 0.1) }, 3],
-    ['adamw decay 0.1 at step 3', adamw({ learningRate: 0.01, decay: 0.1 }), refAdam(0.01, 0.1), { ...randomSlots(['m'], -0.1, 0.1), ...randomSlots(['v'], 0.01, 0.1) }, 3],
+    ['adamw decay 0.1 at step 3', adamw({ learningRate: 0.01, weightDecay: 0.1 }), refAdam(0.01, 0.1), { ...randomSlots(['m'], -0.1, 0.1), ...randomSlots(['v'], 0.01, 0.1) }, 3],
     ['rmsprop', rmsprop({ learningRate: 0.01 }), refRmsprop(0.01), randomSlots(['s'], 0.01, 0.1), 1],
-    ['rmsprop from zero state', rmsprop({ learningRate: 0.01, decay: 0.5 }), refRmsprop(0.01, 0.5), randomSlots(['s'], 0, 0), 1],
+    ['rmsprop from zero state', rmsprop({ learningRate: 0.01, rho: 0.5 }), refRmsprop(0.01, 0.5), randomSlots(['s'], 0, 0), 1],
   ];
   for (const [name, optimizer, ref, slots, step] of cases) {
     it(name, async () => {
@@ -521,6 +521,65 @@ describe('losses through exportEval match hand computations', () => {
     expect(got).toBeCloseTo(want, 9);
   });
 
+  describe('lossWeights: the loss is Σ weight · loss of each output', () => {
+    const x = input('x', { shape: [null, 3], dtype: 'float64' });
+    const twoHeads = model({ a: x.dense(2), b: x.dense(2) });
+    const params = initParams(twoHeads, { seed: 3 });
+    // A generator of its own, so that the tests after these see the same data as before.
+    const own = lcg(99);
+    const ya = Float64Array.from({ length: rows * 2 }, () => 2 * own() - 1);
+    const yb = Float64Array.from({ length: rows * 2 }, () => 2 * own() - 1);
+    const oa = denseRows(rx, rows, 3, 2, params, 'dense_0').flat();
+    const ob = denseRows(rx, rows, 3, 2, params, 'dense_1').flat();
+    const mse = oa.reduce((s, o, i) => s + (o - ya[i]!) ** 2, 0) / oa.length;
+    const mae = ob.reduce((s, o, i) => s + Math.abs(o - yb[i]!), 0) / ob.length;
+    const losses = { a: 'mean_squared_error', b: 'mean_absolute_error' } as const;
+    const feeds = { x: t64(rx, [rows, 3]), 'target.a': t64(ya, [rows, 2]), 'target.b': t64(yb, [rows, 2]) };
+
+    it('the eval loss against the hand-computed weighted sum; unnamed outputs weigh 1', async () => {
+      expect(await evalLoss(twoHeads, { loss: losses, lossWeights: { a: 0.25, b: 3 } }, params, feeds)).toBeCloseTo(0.25 * mse + 3 * mae, 10);
+      expect(await evalLoss(twoHeads, { loss: losses, lossWeights: { b: 3 } }, params, feeds)).toBeCloseTo(mse + 3 * mae, 10);
+      expect(await evalLoss(twoHeads, { loss: losses }, params, feeds)).toBeCloseTo(mse + mae, 10);
+    });
+
+    it('the gradient: an SGD step moves head a by lr · weight · ∂mse, head b (weight 0) not at all', async () => {
+      const lr = 0.1;
+      const weight = 0.25;
+      const { bytes, signature } = exportTrainStep(twoHeads, { loss: losses, lossWeights: { a: weight, b: 0 }, optimizer: sgd({ learningRate: lr }) });
+      const session = await ort.InferenceSession.create(bytes);
+      const all: Record<string, ort.Tensor> = { ...feeds, lr: t64(Float64Array.of(lr), []), step: t64(Float64Array.of(1), []) };
+      for (const p of signature.params) all[p.name] = t64(params[p.name]!.data as Float64Array, [...p.dims]);
+      const out = await session.run(all);
+      await session.release();
+      // mse = Σ (o − y)² / N over N = rows·2 elements; o = x·K + bias.
+      const n = oa.length;
+      const kernel = params['dense_0.kernel']!.data;
+      const wantKernel = Array.from(kernel, (k, idx) => {
+        const [i, j] = [Math.floor(idx / 2), idx % 2];
+        let g = 0;
+        for (let r = 0; r < rows; r++) g += (2 / n) * (oa[r * 2 + j]! - ya[r * 2 + j]!) * rx[r * 3 + i]!;
+        return k - lr * weight * g;
+      });
+      const wantBias = Array.from(params['dense_0.bias']!.data, (b, j) => {
+        let g = 0;
+        for (let r = 0; r < rows; r++) g += (2 / n) * (oa[r * 2 + j]! - ya[r * 2 + j]!);
+        return b - lr * weight * g;
+      });
+      Array.from(out['dense_0.kernel.next']!.data as Float64Array).forEach((v, i) => expect(v).toBeCloseTo(wantKernel[i]!, 12));
+      Array.from(out['dense_0.bias.next']!.data as Float64Array).forEach((v, i) => expect(v).toBeCloseTo(wantBias[i]!, 12));
+      expect(out['dense_1.kernel.next']!.data).toEqual(params['dense_1.kernel']!.data);
+      expect(Number(out.loss!.data[0])).toBeCloseTo(weight * mse, 12);
+    });
+
+    it('weights of 1 emit the same bytes as no weights; bad weights are refused', () => {
+      const plain = exportTrainStep(twoHeads, { loss: losses, optimizer: 'sgd' }).bytes;
+      expect(exportTrainStep(twoHeads, { loss: losses, lossWeights: { a: 1, b: 1 }, optimizer: 'sgd' }).bytes).toEqual(plain);
+      expect(() => exportEval(twoHeads, { loss: losses, lossWeights: { c: 1 } })).toThrow(/^exportEval: lossWeights given for unknown outputs c; outputs are a, b$/);
+      expect(() => exportEval(twoHeads, { loss: losses, lossWeights: { a: -1 } })).toThrow(/^exportEval: lossWeights\['a'\] must be a finite number ≥ 0, got -1$/);
+      expect(() => exportEval(twoHeads, { loss: losses, lossWeights: [1, 2] as never })).toThrow(/^exportEval: lossWeights must be a record of output name to weight, got \[1,2\]$/);
+    });
+  });
+
   it('binary_cross_entropy on the float32 XOR model: int32 targets give the float loss and the hand value', async () => {
     const batch = xorBatch(31);
     const params = initParams(m, { seed: 1 });
@@ -552,6 +611,11 @@ describe('bad use is reported', () => {
     expect(() => sgd({ momentum: 1 })).toThrow(/^sgd: momentum must be in \[0, 1\), got 1$/);
     expect(() => sgd({ nesterov: true })).toThrow(/^sgd: nesterov needs a momentum > 0$/);
     expect(() => rmsprop({ clipNorm: 0 })).toThrow(/^rmsprop: clipNorm must be a positive finite number, got 0$/);
+    expect(() => rmsprop({ rho: 1 })).toThrow(/^rmsprop: rho must be in \[0, 1\), got 1$/);
+    expect(() => adamw({ weightDecay: -1 })).toThrow(/^adamw: weightDecay must be a non-negative finite number, got -1$/);
+    // The former shared name `decay` is refused with its new name.
+    expect(() => rmsprop({ decay: 0.9 } as never)).toThrow(/^rmsprop: the option 'decay' is now called 'rho'$/);
+    expect(() => adamw({ decay: 0.01 } as never)).toThrow(/^adamw: the option 'decay' is now called 'weightDecay'$/);
   });
 
   it('unknown loss and optimizer names', () => {

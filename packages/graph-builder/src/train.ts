@@ -19,6 +19,8 @@ export interface LossOptions {
    * else the model's float type). Integer targets are cast; for the categorical cross-entropies they are class indices.
    */
   readonly targetDType?: TargetDType;
+  /** Weight of each output's loss by output name (default 1): the `loss` output is `Σ weight · loss` (Keras `loss_weights`). */
+  readonly lossWeights?: Readonly<Record<string, number>>;
 }
 
 export interface TrainStepOptions extends LossOptions {
@@ -84,6 +86,7 @@ interface Resolved {
   readonly fed: readonly CompiledParam[];
   readonly dtype: DType;
   readonly losses: Readonly<Record<string, Loss>>;
+  readonly lossWeights: Readonly<Record<string, number>>;
   readonly targetDType: TargetDType;
 }
 
@@ -110,7 +113,21 @@ function resolve(m: ModelLike, options: LossOptions, where: string): Resolved {
   const allSparse = Object.values(losses).every((l) => l.name === 'sparse_categorical_cross_entropy');
   const targetDType = options.targetDType ?? (allSparse ? 'int64' : (dtype as TargetDType));
   if (!Object.hasOwn(onnxDataType, targetDType)) throw new Error(`${where}: targetDType ${JSON.stringify(targetDType)} is not one of float32, float64, int32, int64, bool`);
-  return { compiled, fed: compiled.params.filter((p) => p.role !== 'frozen'), dtype, losses, targetDType };
+  return { compiled, fed: compiled.params.filter((p) => p.role !== 'frozen'), dtype, losses, lossWeights: resolveLossWeights(options.lossWeights, Object.keys(losses), where), targetDType };
+}
+
+function resolveLossWeights(weights: LossOptions['lossWeights'], outputs: readonly string[], where: string): Record<string, number> {
+  if (weights === undefined) return Object.fromEntries(outputs.map((o) => [o, 1]));
+  if (typeof weights !== 'object' || weights === null || Array.isArray(weights)) throw new Error(`${where}: lossWeights must be a record of output name to weight, got ${JSON.stringify(weights)}`);
+  const unknown = Object.keys(weights).filter((k) => !outputs.includes(k));
+  if (unknown.length > 0) throw new Error(`${where}: lossWeights given for unknown outputs ${unknown.join(', ')}; outputs are ${outputs.join(', ')}`);
+  return Object.fromEntries(
+    outputs.map((o) => {
+      const w = weights[o] ?? 1;
+      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new Error(`${where}: lossWeights['${o}'] must be a finite number ≥ 0, got ${JSON.stringify(w)}`);
+      return [o, w];
+    }),
+  );
 }
 
 const targetName = (compiled: CompiledModel, output: string): string => (compiled.outputs.length === 1 ? 'target' : `target.${output}`);
@@ -142,7 +159,11 @@ interface StepBindings {
 
 function emitObjective(b: GraphBuilder, r: Resolved, bind: Omit<StepBindings, 'state' | 'lr' | 'step'>, training: boolean) {
   const { outputs: predictions, updates } = emitForward(b, r.compiled, { inputs: bind.inputs, params: paramRecord(b, r, bind.params), training });
-  const losses = r.compiled.outputs.map((o) => emitLoss(b, r.losses[o.name]!, predictions[o.name]!, bind.targets[o.name]!, `loss ${r.losses[o.name]!.name} (output '${o.name}')`));
+  const losses = r.compiled.outputs.map((o) => {
+    const loss = emitLoss(b, r.losses[o.name]!, predictions[o.name]!, bind.targets[o.name]!, `loss ${r.losses[o.name]!.name} (output '${o.name}')`);
+    const weight = r.lossWeights[o.name]!;
+    return weight === 1 ? loss : b.op('Mul', [loss, b.constant(weight, loss.dtype)]);
+  });
   const loss = losses.reduce((total, l) => b.op('Add', [total, l]));
   return { loss, predictions, updates };
 }

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, ModelLoadError, RuntimeInputError, type Model, type NestedNumbers } from './node.js';
+import { backend, createLoadModel, loadModel, ModelLoadError, ortBackend, RuntimeInputError, type Model, type NestedNumbers } from './node.js';
 import { affineForward, affineModel, encodeModel } from './testing/handmade-model.js';
 
 const { DataType } = onnxProto.onnx.TensorProto;
@@ -226,5 +227,27 @@ describe('declared dtypes (node)', () => {
     expect((await inFlight).y?.dims).toEqual([3, 2]);
     await expect(model.predict({ a: A, features: FEATURES })).rejects.toThrow(/model is closed/);
     await expect(model.predictBatch([{ a: [1, 2], features: [1, 2, 3] }])).rejects.toThrow(/model is closed/);
+  });
+});
+
+describe('ortBackend: the onnxruntime binding shared with the trainer', () => {
+  it("binds onnxruntime-node with 'cpu' as its cpu provider and file reading", () => {
+    expect(backend.cpuProvider).toBe('cpu');
+    expect(backend.InferenceSession).toBe(ort.InferenceSession);
+    expect(backend.listSupportedBackends?.().some((b) => b.name === 'cpu')).toBe(true);
+    expect(typeof backend.readFile).toBe('function');
+  });
+
+  it('createLoadModel over a binding runs on its cpu provider; without readFile a path is fetched, not read', async () => {
+    const providers: unknown[] = [];
+    const bound = ortBackend(
+      { ...ort, InferenceSession: { create: (bytes: Uint8Array, options?: ort.InferenceSession.SessionOptions) => (providers.push(options?.executionProviders), ort.InferenceSession.create(bytes, options)) } },
+      { cpuProvider: 'cpu' },
+    );
+    const model = await createLoadModel(bound)(affineModel());
+    expect(providers).toEqual([['cpu']]);
+    expectClose((await model.predict({ a: A, features: FEATURES })).y!.toArray(), affineForward(A, FEATURES).y);
+    await model.close();
+    await expect(createLoadModel(bound)(join(dir, 'affine.onnx'))).rejects.toThrow(ModelLoadError);
   });
 });

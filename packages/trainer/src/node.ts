@@ -1,14 +1,20 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
-import { loadModel } from '@onnxpipe/runtime';
 import type { LossOptions, ModelLike, Optimizer, OptimizerName } from '@onnxpipe/graph-builder';
-import { checkpointFromJSON, checkpointToJSON, createPredict, Trainer, type Checkpoint, type TrainerOptions, type TrainerPlugin } from './core/index.js';
+import { backend, loadModel } from '@onnxpipe/runtime';
+import { createPredict, deserializeCheckpoint, saveCheckpoints, Trainer, type Checkpoint, type TrainerOptions, type TrainerPlugin } from './core/index.js';
 
 export * from './core/index.js';
 
 /** A trainer on onnxruntime-node; progress goes to stdout. */
 export function trainer(model: ModelLike, loss: LossOptions['loss'], optimizer: OptimizerName | Optimizer, options?: TrainerOptions): Trainer {
-  return new Trainer({ ort, cpuProvider: 'cpu', output: { write: (t) => process.stdout.write(t), isTTY: process.stdout.isTTY === true } }, model, loss, optimizer, options);
+  const output = {
+    write: (text: string) => void process.stdout.write(text),
+    isTTY: process.stdout.isTTY === true,
+    get columns() {
+      return process.stdout.columns;
+    },
+  };
+  return new Trainer({ backend, output }, model, loss, optimizer, options);
 }
 
 export const predict = createPredict(loadModel);
@@ -20,22 +26,19 @@ export interface CheckpointOptions {
   readonly every?: number;
 }
 
-/** Write a checkpoint atomically (temporary file, then rename) every `every` epochs. */
+/** Write the checkpoint bytes to a temporary file, then rename it over `path`: a crash never leaves a torn file. */
+async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, bytes);
+  await rename(temp, path);
+}
+
+/** Write a checkpoint file atomically every `every` epochs (see saveCheckpoints). */
 export function checkpoint(options: CheckpointOptions): TrainerPlugin {
-  const every = options.every ?? 1;
   if (typeof options.path !== 'string' || options.path.length === 0) throw new Error('checkpoint: path must be a file path');
-  if (!Number.isInteger(every) || every < 1) throw new Error(`checkpoint: every must be a positive integer, got ${JSON.stringify(options.every)}`);
-  return (t) => {
-    t.on('epochCompleted', async (s) => {
-      if ((s.epoch + 1) % every !== 0) return;
-      const c: Checkpoint = { format: 'onnxpipe-checkpoint', version: 1, epoch: s.epoch + 1, step: s.step, params: await s.params(), optimizer: await s.optimizerState() };
-      const temp = `${options.path}.${process.pid}.tmp`;
-      await writeFile(temp, checkpointToJSON(c));
-      await rename(temp, options.path);
-    });
-  };
+  return saveCheckpoints({ save: (bytes) => writeAtomically(options.path, bytes), ...(options.every === undefined ? {} : { every: options.every }) }, 'checkpoint');
 }
 
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
-  return checkpointFromJSON(await readFile(path, 'utf8'), `checkpoint ${path}`);
+  return deserializeCheckpoint(await readFile(path), `checkpoint ${path}`);
 }

@@ -1,4 +1,4 @@
-import { common, fraction, positive, type CommonOptions, type Optimizer } from './types.js';
+import { common, fraction, positive, renamed, type CommonOptions, type Optimizer } from './types.js';
 
 export interface AdamOptions extends CommonOptions {
   readonly beta1?: number;
@@ -7,8 +7,8 @@ export interface AdamOptions extends CommonOptions {
 }
 
 export interface AdamWOptions extends AdamOptions {
-  /** Decoupled weight decay; default 1e-4. */
-  readonly decay?: number;
+  /** Decoupled weight decay λ: p -= lr·λ·p each step. Default 1e-4. */
+  readonly weightDecay?: number;
 }
 
 function adamLike(name: 'adam' | 'adamw', options: AdamWOptions, decay: number): Optimizer {
@@ -48,7 +48,8 @@ export function adam(options: AdamOptions = {}): Optimizer {
   return adamLike('adam', options, 0);
 }
 
-/** AdamW: Adam plus decoupled weight decay (p -= lr·decay·p). */
+/** AdamW: Adam plus decoupled weight decay (p -= lr·weightDecay·p). */
 export function adamw(options: AdamWOptions = {}): Optimizer {
-  return adamLike('adamw', options, positive(options.decay ?? 1e-4, 'decay', 'adamw', true));
+  renamed(options, 'decay', 'weightDecay', 'adamw');
+  return adamLike('adamw', options, positive(options.weightDecay ?? 1e-4, 'weightDecay', 'adamw', true));
 }

@@ -54,3 +54,8 @@ export function common(options: CommonOptions, defaultLr: number, where: string)
     clipNorm: options.clipNorm === undefined ? undefined : positive(options.clipNorm, 'clipNorm', where),
   };
 }
+
+/** Reject an option under its former name, saying what it is called now. */
+export function renamed(options: object, old: string, now: string, where: string): void {
+  if (Object.hasOwn(options, old)) throw new Error(`${where}: the option '${old}' is now called '${now}'`);
+}

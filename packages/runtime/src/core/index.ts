@@ -12,6 +12,9 @@ export type {
   TensorInfo,
   TensorLike,
 } from './types.js';
-export { prepareInputs, type PreparedTensor } from './inputs.js';
+export { checkInputNames, prepareInputs, type PreparedTensor } from './inputs.js';
 export { nest } from './nested.js';
 export { outputTensor } from './outputs.js';
+export { ortBackend, type OrtBackend, type OrtModule } from './backend.js';
+export { createLoadModel } from './load.js';
+export type { ReadFile } from './source.js';

@@ -1,4 +1,5 @@
-import { prepareInputs, RuntimeInputError, type PreparedTensor, type TensorInfo } from '@onnxpipe/runtime';
+import { checkInputNames, prepareInputs, RuntimeInputError, type PreparedTensor, type TensorInfo } from '@onnxpipe/runtime';
+import type { TrainStepSignature } from '@onnxpipe/graph-builder';
 import type { Batch, Data } from './types.js';
 
 export interface PreparedBatch {
@@ -13,6 +14,14 @@ export interface BatchLayout {
   readonly targets: Readonly<Record<string, TensorInfo>>;
 }
 
+/** The data inputs and targets of one step (the fused model's leading `steps` axis removed). */
+export function batchLayout(sig: Pick<TrainStepSignature, 'dtype' | 'inputs' | 'targets'> & { readonly fused?: boolean }): BatchLayout {
+  const strip = (shape: readonly (number | string)[]) => (sig.fused ? shape.slice(1) : [...shape]);
+  const inputs: TensorInfo[] = sig.inputs.map((i) => ({ name: i.name, dtype: sig.dtype as 'float32', shape: strip(i.shape) }));
+  const targets = Object.fromEntries(Object.entries(sig.targets).map(([o, t]) => [o, { name: t.name, dtype: t.dtype, shape: strip(t.shape) } as TensorInfo]));
+  return { inputs, targets };
+}
+
 /** Booleans (in nested arrays) become 0/1 so that boolean labels can be fed to a float target. */
 function booleansToNumbers(value: unknown): unknown {
   if (typeof value === 'boolean') return value ? 1 : 0;
@@ -20,7 +29,8 @@ function booleansToNumbers(value: unknown): unknown {
   return value;
 }
 
-function firstNonFinite(t: PreparedTensor): number {
+/** The flat index of the first NaN or infinity of a float tensor, or -1. */
+export function firstNonFinite(t: PreparedTensor): number {
   const data = t.data;
   if (!(data instanceof Float32Array || data instanceof Float64Array)) return -1;
   // v - v is 0 for every finite v, NaN for NaN and ±Infinity; a plain loop is ~8x faster than findIndex.
@@ -35,10 +45,10 @@ export function numbers(data: PreparedTensor['data']): ArrayLike<number> {
 
 /**
  * Validate one `[inputs, target]` batch against the train-step model and convert it to
- * its dtypes. Errors name the batch index, the input and what was expected.
+ * its dtypes. Errors name the batch by its 1-based `number`, the input and what was expected.
  */
-export function prepareBatch(layout: BatchLayout, batch: unknown, index: number): PreparedBatch {
-  const where = `batch ${index}`;
+export function prepareBatch(layout: BatchLayout, batch: unknown, number: number): PreparedBatch {
+  const where = `batch ${number}`;
   if (!Array.isArray(batch) || batch.length !== 2) {
     throw new RuntimeInputError(`${where}: expected [inputs, target], got ${Array.isArray(batch) ? `an array of ${batch.length}` : typeof batch}`);
   }
@@ -46,16 +56,9 @@ export function prepareBatch(layout: BatchLayout, batch: unknown, index: number)
   if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
     throw new RuntimeInputError(`${where}: inputs must be a record of input name to tensor, got ${Array.isArray(inputs) ? 'an array' : typeof inputs}`);
   }
-  const outputs = Object.keys(layout.targets);
-  const targets: Record<string, unknown> = {};
-  if (outputs.length === 1) targets[layout.targets[outputs[0]!]!.name] = booleansToNumbers(target);
-  else {
-    if (typeof target !== 'object' || target === null || Array.isArray(target)) {
-      throw new RuntimeInputError(`${where}: the model has outputs ${outputs.join(', ')}; the target must be a record with one tensor for each`);
-    }
-    for (const o of outputs) targets[layout.targets[o]!.name] = booleansToNumbers((target as Record<string, unknown>)[o]);
-  }
+  checkInputNames(layout.inputs, Object.keys(inputs), `${where}: `);
   const infos = [...layout.inputs, ...Object.values(layout.targets)];
+  const targets = targetFeeds(layout, target, where);
   let tensors: Record<string, PreparedTensor>;
   try {
     tensors = prepareInputs(infos, { ...inputs, ...targets });
@@ -71,11 +74,23 @@ export function prepareBatch(layout: BatchLayout, batch: unknown, index: number)
   return { tensors, size: tensors[layout.inputs[0]!.name]!.dims[0]! };
 }
 
-/**
- * The batches of one epoch. A re-iterable source (an array, a Set, an object with
- * [Symbol.iterator]) starts over each epoch; an iterator or generator object continues
- * where the last epoch stopped. `limit` caps the number of batches.
- */
+/** The target (one tensor, or a record by output name for several outputs) keyed by the target inputs' names. */
+export function targetFeeds(layout: BatchLayout, target: unknown, where: string): Record<string, unknown> {
+  const outputs = Object.keys(layout.targets);
+  if (outputs.length === 1) return { [layout.targets[outputs[0]!]!.name]: booleansToNumbers(target) };
+  if (typeof target !== 'object' || target === null || Array.isArray(target)) {
+    throw new RuntimeInputError(`${where}: the model has outputs ${outputs.join(', ')}; the target must be a record with one tensor for each`);
+  }
+  const given = Object.keys(target);
+  const unknown = given.filter((k) => !outputs.includes(k));
+  const missing = outputs.filter((o) => !given.includes(o));
+  if (unknown.length > 0 || missing.length > 0) {
+    const problem = missing.length > 0 ? `has no target for ${missing.map((o) => `'${o}'`).join(', ')}` : `has targets for unknown outputs ${unknown.map((o) => `'${o}'`).join(', ')}`;
+    throw new RuntimeInputError(`${where}: the target record ${problem}; the model's outputs are ${outputs.join(', ')}`);
+  }
+  return Object.fromEntries(outputs.map((o) => [layout.targets[o]!.name, booleansToNumbers((target as Record<string, unknown>)[o])]));
+}
+
 /** True for an iterator or generator object, which can be read only once. */
 export function isOneShot(source: Data): boolean {
   const iterable = source as { [Symbol.asyncIterator]?: () => unknown; [Symbol.iterator]?: () => unknown };
@@ -83,6 +98,11 @@ export function isOneShot(source: Data): boolean {
   return typeof make === 'function' && make.call(source) === source;
 }
 
+/**
+ * The batches of one epoch. A re-iterable source (an array, a Set, an object with
+ * [Symbol.iterator]) starts over each epoch; an iterator or generator object continues
+ * where the last epoch stopped. `limit` caps the number of batches.
+ */
 export async function* epochBatches<T>(source: Data<T>, cursor: { iterator?: Iterator<Batch<T>> | AsyncIterator<Batch<T>> }, limit: number): AsyncGenerator<Batch<T>> {
   if (limit <= 0) return;
   const iterable = source as Partial<Iterable<Batch<T>> & AsyncIterable<Batch<T>>>;

@@ -32,3 +32,22 @@ export function checkpointFromJSON(text: string, where: string): Checkpoint {
   }
   return { format: 'onnxpipe-checkpoint', version: 1, epoch: raw.epoch as number, step: raw.step as number, params: stateFromJSON(raw.params), optimizer: stateFromJSON(raw.optimizer) };
 }
+
+/** A checkpoint as bytes (UTF-8 JSON), for a file, a download or IndexedDB. */
+export function serializeCheckpoint(c: Checkpoint): Uint8Array {
+  return new TextEncoder().encode(checkpointToJSON(c));
+}
+
+/** The checkpoint in bytes written by `serializeCheckpoint`; `where` names their origin in errors. */
+export function deserializeCheckpoint(bytes: Uint8Array | ArrayBuffer, where = 'checkpoint'): Checkpoint {
+  if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) {
+    throw new Error(`${where}: expected the bytes of a checkpoint (Uint8Array or ArrayBuffer), got ${bytes === null ? 'null' : typeof bytes}`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new Error(`${where}: not a JSON checkpoint (the bytes are not UTF-8 text)`);
+  }
+  return checkpointFromJSON(text, where);
+}

@@ -1,21 +1,22 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { exportTrainStep, initParams, input } from '@onnxpipe/graph-builder';
+import { backend } from '@onnxpipe/runtime';
 import { xorBatches } from '../../../../models/xor.js';
-import { trainer, type Batch } from '../node.js';
+import { earlyStop, trainer, type Batch } from '../node.js';
 import { createSession, hostCopier, type SessionSettings } from './session.js';
 
 // The WebGPU provider bundled in onnxruntime-node runs here on Mesa's CPU-emulated Vulkan
 // device (lavapipe; .ci/system-deps.sh installs it): these tests check the device path for
 // correctness, never its speed.
 const xor = () => input('x1', { shape: [null, 1] }).concatenate(input('x2', { shape: [null, 1] })).dense(8, { activation: 'tanh' }).dense(1, { activation: 'sigmoid' });
-const webgpu: SessionSettings = { device: 'webgpu', cpuProvider: 'cpu' };
+const webgpu: SessionSettings = { device: 'webgpu' };
 
 describe('webgpu device path', () => {
   it('keeps updated parameters on the device and copies them back on request', async () => {
     const model = xor();
     const { bytes, signature: sig } = exportTrainStep(model, { loss: 'binary_cross_entropy', optimizer: 'sgd' });
-    const session = await createSession(ort, bytes, webgpu, sig.params.map((p) => p.next));
+    const session = await createSession(backend, bytes, webgpu, sig.params.map((p) => p.next));
     const params = initParams(model, { seed: 3 });
     const [inputs, target] = xorBatches(32, 5).next().value as Batch<{ data: Float32Array; dims: number[] }>;
     const feeds: Record<string, ort.Tensor> = {
@@ -30,7 +31,7 @@ describe('webgpu device path', () => {
     for (const p of sig.params) expect(out[p.next]!.location).toBe('gpu-buffer');
     expect(out.loss!.location).toBe('cpu');
 
-    const copier = hostCopier(ort, webgpu, sig.params.map((p) => ({ name: p.name, dtype: 'float32', dims: p.dims })));
+    const copier = hostCopier(backend, webgpu, sig.params.map((p) => ({ name: p.name, dtype: 'float32', dims: p.dims })));
     const host = await copier.toHost(Object.fromEntries(sig.params.map((p) => [p.name, out[p.next]!])));
     const cpu = await ort.InferenceSession.create(bytes);
     const reference = await cpu.run(feeds);
@@ -46,5 +47,24 @@ describe('webgpu device path', () => {
       trainer(xor(), 'binary_cross_entropy', 'adam', { seed: 1, log: 0, device }).run(xorBatches(32, 3) as Iterable<Batch>, {}, { iterations: 60, stepsPerRun: 8 });
     const [cpu, gpu] = [await run('cpu'), await run('webgpu')];
     for (const name of Object.keys(cpu)) gpu[name]!.data.forEach((v, i) => expect(v).toBeCloseTo(cpu[name]!.data[i]!, 4));
+  });
+
+  it('restoreBest on webgpu: the best epoch is restored from device-resident state, as on the cpu', async () => {
+    const data = Array.from({ length: 4 }, ((source) => () => source.next().value as Batch)(xorBatches(16, 9)));
+    const run = async (device: 'cpu' | 'webgpu') => {
+      let epoch = 0;
+      const steps: number[] = [];
+      const state = await trainer(xor(), 'binary_cross_entropy', 'adam', { seed: 1, log: 0, device })
+        .on('epochStarted', (s) => void (epoch = s.epoch))
+        .metric(() => [3, 1, 2, 2, 2][epoch]!, 'score')
+        .handle(earlyStop({ monitor: 'score', patience: 2, restoreBest: true }))
+        .on('completed', (s) => void steps.push(s.step))
+        .run(data, {}, { epochs: 5, stepsPerRun: 2 });
+      return { state, steps };
+    };
+    const [cpu, gpu] = [await run('cpu'), await run('webgpu')];
+    expect(gpu.steps).toEqual([8]);
+    expect(cpu.steps).toEqual([8]);
+    for (const name of Object.keys(cpu.state)) gpu.state[name]!.data.forEach((v, i) => expect(v).toBeCloseTo(cpu.state[name]!.data[i]!, 4));
   });
 });

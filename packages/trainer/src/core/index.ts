@@ -1,8 +1,13 @@
 export { Trainer, DEFAULT_STEPS_PER_RUN, type TrainerOptions, type RunOptions, type TrainerEnvironment, type TrainerPlugin } from './trainer.js';
+export type { RunInit } from './training-run.js';
+export type { FitInputs, FitTargets, FitOptions, FitResult } from './fit.js';
 export { earlyStop, type EarlyStopOptions } from './early-stop.js';
+export { saveCheckpoints, type SaveCheckpointsOptions } from './checkpoints.js';
 export { progressLog, type ProgressOutput, type ProgressOptions } from './progress.js';
+export { formatValue } from './format.js';
 export { metrics, type MetricFn, type MetricName } from './metrics.js';
 export { BatchError, NonFiniteLossError, DeviceError } from './errors.js';
-export { checkpointToJSON, checkpointFromJSON, isCheckpoint, type Checkpoint } from './checkpoint-format.js';
+export { checkpointToJSON, checkpointFromJSON, serializeCheckpoint, deserializeCheckpoint, isCheckpoint, type Checkpoint } from './checkpoint-format.js';
 export { createPredict, type Predict } from './predict.js';
-export type { OrtModule, Device, EventName, Handler, HandlerResult, LoopState, Batch, Data } from './types.js';
+export type { OrtBackend } from '@onnxpipe/runtime';
+export type { Device, EventName, Handler, HandlerResult, LoopState, Batch, Data } from './types.js';

@@ -59,3 +59,37 @@ export class RunningMean {
     return this.count === 0 ? NaN : this.total / this.count;
   }
 }
+
+/**
+ * The running means of one epoch (or one validation pass): the loss and every metric of every
+ * output, labelled `<metric>` for a single-output model and `<output>.<metric>` otherwise.
+ */
+export class EpochMetrics {
+  private readonly loss = new RunningMean();
+  private readonly means = new Map<string, RunningMean>();
+
+  constructor(
+    private readonly metricFns: readonly (readonly [string, MetricFn])[],
+    private readonly outputs: readonly string[],
+  ) {
+    for (const [name] of metricFns) for (const output of outputs) this.means.set(this.label(name, output), new RunningMean());
+  }
+
+  private label(name: string, output: string): string {
+    return this.outputs.length === 1 ? name : `${output}.${name}`;
+  }
+
+  addLoss(value: number, weight = 1): void {
+    this.loss.add(value, weight);
+  }
+
+  /** Score one step's predictions for `output` with every metric. */
+  addOutput(output: string, predictions: ArrayLike<number>, targets: ArrayLike<number>, dims: readonly number[], weight = 1): void {
+    for (const [name, fn] of this.metricFns) this.means.get(this.label(name, output))!.add(fn(predictions, targets, dims), weight);
+  }
+
+  /** `loss` then each metric, every name prefixed with `prefix`. */
+  values(prefix = ''): Record<string, number> {
+    return Object.fromEntries([[`${prefix}loss`, this.loss.value], ...[...this.means].map(([k, m]) => [`${prefix}${k}`, m.value] as const)]);
+  }
+}

@@ -1,14 +1,12 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { exportCopy, type ModelState } from '@onnxpipe/graph-builder';
-import type { PreparedTensor } from '@onnxpipe/runtime';
+import type { OrtBackend, PreparedTensor } from '@onnxpipe/runtime';
 import { DeviceError } from './errors.js';
-import type { Device, OrtModule } from './types.js';
+import type { Device } from './types.js';
 import type { PreparedBatch } from './batches.js';
 
 export interface SessionSettings {
   readonly device: Device;
-  /** The provider that 'cpu' means for this onnxruntime module ('cpu' in Node, 'wasm' on the web). */
-  readonly cpuProvider: string;
   readonly intraOpNumThreads?: number;
   readonly interOpNumThreads?: number;
 }
@@ -18,25 +16,25 @@ const devices: readonly Device[] = ['cpu', 'cuda', 'webgpu'];
 const CUDA_HINT = " (onnxruntime-node's CUDA provider is downloaded by its install script, which this workspace does not run by default: see the trainer README)";
 
 /** The providers of this onnxruntime build that work without extra downloads, by device name. */
-function bundledDevices(ort: OrtModule, cpuProvider: string): string[] {
-  const backends = ort.listSupportedBackends?.() ?? [{ name: cpuProvider, bundled: true }];
-  return backends.filter((b) => b.bundled).map((b) => (b.name === cpuProvider ? 'cpu' : b.name));
+function bundledDevices(backend: OrtBackend): string[] {
+  const listed = backend.listSupportedBackends?.() ?? [{ name: backend.cpuProvider, bundled: true }];
+  return listed.filter((b) => b.bundled).map((b) => (b.name === backend.cpuProvider ? 'cpu' : b.name));
 }
 
 /** Check that the device is known and listed by this onnxruntime build; returns its provider. */
-export function checkDevice(ort: OrtModule, settings: SessionSettings): string {
+export function checkDevice(backend: OrtBackend, settings: SessionSettings): string {
   const { device } = settings;
   if (!devices.includes(device)) throw new DeviceError(`unknown device ${JSON.stringify(device)}; expected one of ${devices.join(', ')}`);
-  if (device === 'cpu') return settings.cpuProvider;
-  const listed = ort.listSupportedBackends?.().map((b) => b.name);
+  if (device === 'cpu') return backend.cpuProvider;
+  const listed = backend.listSupportedBackends?.().map((b) => b.name);
   if (listed && !listed.includes(device)) {
-    throw new DeviceError(`device '${device}' is not available in this onnxruntime build; available: ${bundledDevices(ort, settings.cpuProvider).join(', ')}`);
+    throw new DeviceError(`device '${device}' is not available in this onnxruntime build; available: ${bundledDevices(backend).join(', ')}`);
   }
   return device;
 }
 
-export async function createSession(ort: OrtModule, bytes: Uint8Array, settings: SessionSettings, deviceOutputs: readonly string[] = []): Promise<InferenceSession> {
-  const provider = checkDevice(ort, settings);
+export async function createSession(backend: OrtBackend, bytes: Uint8Array, settings: SessionSettings, deviceOutputs: readonly string[] = []): Promise<InferenceSession> {
+  const provider = checkDevice(backend, settings);
   const options: InferenceSession.SessionOptions = {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
@@ -45,18 +43,18 @@ export async function createSession(ort: OrtModule, bytes: Uint8Array, settings:
     logSeverityLevel: 3,
     ...(settings.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: settings.intraOpNumThreads }),
     ...(settings.interOpNumThreads === undefined ? {} : { interOpNumThreads: settings.interOpNumThreads }),
-    ...(provider !== settings.cpuProvider && deviceOutputs.length > 0
+    ...(provider !== backend.cpuProvider && deviceOutputs.length > 0
       ? { preferredOutputLocation: Object.fromEntries(deviceOutputs.map((n) => [n, 'gpu-buffer' as const])) }
       : {}),
   };
   try {
-    return await ort.InferenceSession.create(bytes, options);
+    return await backend.InferenceSession.create(bytes, options);
   } catch (error) {
-    if (provider === settings.cpuProvider) throw error;
+    if (provider === backend.cpuProvider) throw error;
     const reason = (error as Error).message.split('\n')[0];
     const hint = settings.device === 'cuda' ? CUDA_HINT : '';
     throw new DeviceError(
-      `device '${settings.device}' is not available in this onnxruntime build${hint}; available: ${bundledDevices(ort, settings.cpuProvider).join(', ')} (onnxruntime said: ${reason})`,
+      `device '${settings.device}' is not available in this onnxruntime build${hint}; available: ${bundledDevices(backend).join(', ')} (onnxruntime said: ${reason})`,
       { cause: error },
     );
   }
@@ -73,7 +71,7 @@ export interface TensorSpec {
  * gpu-buffer tensor directly (getData aborts the process), so device tensors go through a
  * copy model run on the same device, whose outputs land on the host.
  */
-export function hostCopier(ort: OrtModule, settings: SessionSettings, specs: readonly TensorSpec[]) {
+export function hostCopier(backend: OrtBackend, settings: SessionSettings, specs: readonly TensorSpec[]) {
   let copy: Promise<InferenceSession> | undefined;
   const dims = new Map(specs.map((s) => [s.name, s.dims]));
   return {
@@ -81,7 +79,7 @@ export function hostCopier(ort: OrtModule, settings: SessionSettings, specs: rea
       const names = Object.keys(tensors);
       let host: Readonly<Record<string, Tensor>> = tensors;
       if (names.some((n) => tensors[n]!.location !== 'cpu')) {
-        copy ??= createSession(ort, exportCopy(specs), settings);
+        copy ??= createSession(backend, exportCopy(specs), settings);
         const out = await (await copy).run(Object.fromEntries(specs.map((s) => [s.name, tensors[s.name]!])));
         host = Object.fromEntries(names.map((n) => [n, out[`${n}.copy`]!]));
       }
@@ -94,21 +92,21 @@ export function hostCopier(ort: OrtModule, settings: SessionSettings, specs: rea
 }
 
 /** Feeds for the data inputs and targets: one batch as is, or K batches stacked along a new leading axis. */
-export function batchFeeds(ort: OrtModule, chunk: readonly PreparedBatch[], fused: boolean): Record<string, Tensor> {
+export function batchFeeds(backend: OrtBackend, chunk: readonly PreparedBatch[], fused: boolean): Record<string, Tensor> {
   const feeds: Record<string, Tensor> = {};
   for (const name of Object.keys(chunk[0]!.tensors)) {
     const first = chunk[0]!.tensors[name]!;
-    feeds[name] = fused ? stack(ort, chunk.map((b) => b.tensors[name]!)) : new ort.Tensor(first.dtype as 'float32', first.data, first.dims);
+    feeds[name] = fused ? stack(backend, chunk.map((b) => b.tensors[name]!)) : new backend.Tensor(first.dtype as 'float32', first.data, first.dims);
   }
   return feeds;
 }
 
-function stack(ort: OrtModule, parts: readonly PreparedTensor[]): Tensor {
+function stack(backend: OrtBackend, parts: readonly PreparedTensor[]): Tensor {
   const first = parts[0]!;
   const size = first.data.length;
   const Ctor = first.data.constructor as new (n: number) => Float32Array;
   const data = new Ctor(size * parts.length);
   parts.forEach((p, i) => data.set(p.data as Float32Array, i * size));
-  return new ort.Tensor(first.dtype as 'float32', data, [parts.length, ...first.dims]);
+  return new backend.Tensor(first.dtype as 'float32', data, [parts.length, ...first.dims]);
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backend } from '@onnxpipe/runtime';
 import { adam, initParams, input, model, sgd, type ModelState, type SymbolicTensor } from '@onnxpipe/graph-builder';
 import { xorBatches } from '../../../../models/xor.js';
 import {
@@ -386,7 +387,7 @@ describe('trainer on onnxruntime-node', () => {
         // parameters after step 2 give the bad loss, those after step 1 the last finite one.
         // Step 3 opens a run: with 2 steps per run the last run's start (step 0) is returned.
         const goodStep = stepsPerRun === 1 ? 1 : 0;
-        expect(e.message).toMatch(new RegExp(`^loss became (NaN|-?Infinity) at epoch 0, iteration 2 \\(step 3\\); the state returned is from step ${goodStep}$`));
+        expect(e.message).toMatch(new RegExp(`^loss became (NaN|-?Infinity) at epoch 1, batch 3 \\(step 3\\); the state returned is from step ${goodStep}$`));
         expect(events).toEqual(['halted']);
         expect(allFinite(e.state)).toBe(true);
         const expected =
@@ -402,20 +403,20 @@ describe('trainer on onnxruntime-node', () => {
     const good = fixed(3, 4).map(typed);
     const [x, y] = nested(xorBatch(4, 7)) as [{ x1: number[][]; x2: number[][] }, number[][]];
     const cases: [string, unknown, RegExp][] = [
-      ['missing input', [{ x1: x.x1 }, y], /^epoch 0, batch 3: missing input 'x2'; the model expects inputs: x1, x2, target$/],
-      ['unknown input', [{ ...x, x3: x.x1 }, y], /^epoch 0, batch 3: unknown input 'x3'/],
-      ['wrong width', [{ ...x, x1: x.x1.map((r) => [r[0]!, 0]) }, y], /^epoch 0, batch 3: input 'x1': expected shape \[batch, 1\], got \[4, 2\]$/],
-      ['wrong rank', [{ ...x, x2: x.x2.map((r) => r[0]!) }, y], /^epoch 0, batch 3: input 'x2': expected shape \[batch, 1\], got \[4\] \(rank 2, got rank 1\)$/],
-      ['ragged arrays', [{ ...x, x1: [[0], [1, 1], [0], [1]] }, y], /^epoch 0, batch 3: input 'x1' is ragged: row 1 has 2 values, row 0 has 1$/],
-      ['a string value', [{ ...x, x1: [[0], ['1'], [0], [1]] }, y], /^epoch 0, batch 3: input 'x1': value at \[1, 0\] is a string \("1"\), expected a number$/],
-      ['NaN in inputs', [{ ...x, x2: [[0], [1], [NaN], [1]] }, y], /^epoch 0, batch 3: input 'x2' has NaN at flat index 2; expected finite numbers$/],
-      ['Infinity in inputs', [{ ...x, x1: [[0], [-Infinity], [1], [1]] }, y], /^epoch 0, batch 3: input 'x1' has -Infinity at flat index 1; expected finite numbers$/],
-      ['NaN in the target', [x, [[0], [1], [1], [NaN]]], /^epoch 0, batch 3: input 'target' has NaN at flat index 3; expected finite numbers$/],
-      ['batch sizes differing between inputs', [{ ...x, x2: x.x2.slice(1) }, y], /^epoch 0, batch 3: inputs 'x1' and 'x2' disagree on dimension 'batch': 4 vs 3$/],
-      ['batch sizes differing between inputs and target', [x, y.slice(1)], /^epoch 0, batch 3: inputs 'x1' and 'target' disagree on dimension 'batch': 4 vs 3$/],
-      ['a batch that is not a pair', [x], /^epoch 0, batch 3: expected \[inputs, target\], got an array of 1$/],
-      ['a batch that is an object', { inputs: x, target: y }, /^epoch 0, batch 3: expected \[inputs, target\], got object$/],
-      ['inputs given as an array', [[x.x1, x.x2], y], /^epoch 0, batch 3: inputs must be a record of input name to tensor, got an array$/],
+      ['missing input', [{ x1: x.x1 }, y], /^epoch 1, batch 4: missing input 'x2'; the model expects inputs: x1, x2$/],
+      ['unknown input', [{ ...x, x3: x.x1 }, y], /^epoch 1, batch 4: unknown input 'x3'/],
+      ['wrong width', [{ ...x, x1: x.x1.map((r) => [r[0]!, 0]) }, y], /^epoch 1, batch 4: input 'x1': expected shape \[batch, 1\], got \[4, 2\]$/],
+      ['wrong rank', [{ ...x, x2: x.x2.map((r) => r[0]!) }, y], /^epoch 1, batch 4: input 'x2': expected shape \[batch, 1\], got \[4\] \(rank 2, got rank 1\)$/],
+      ['ragged arrays', [{ ...x, x1: [[0], [1, 1], [0], [1]] }, y], /^epoch 1, batch 4: input 'x1' is ragged: row 1 has 2 values, row 0 has 1$/],
+      ['a string value', [{ ...x, x1: [[0], ['1'], [0], [1]] }, y], /^epoch 1, batch 4: input 'x1': value at \[1, 0\] is a string \("1"\), expected a number$/],
+      ['NaN in inputs', [{ ...x, x2: [[0], [1], [NaN], [1]] }, y], /^epoch 1, batch 4: input 'x2' has NaN at flat index 2; expected finite numbers$/],
+      ['Infinity in inputs', [{ ...x, x1: [[0], [-Infinity], [1], [1]] }, y], /^epoch 1, batch 4: input 'x1' has -Infinity at flat index 1; expected finite numbers$/],
+      ['NaN in the target', [x, [[0], [1], [1], [NaN]]], /^epoch 1, batch 4: input 'target' has NaN at flat index 3; expected finite numbers$/],
+      ['batch sizes differing between inputs', [{ ...x, x2: x.x2.slice(1) }, y], /^epoch 1, batch 4: inputs 'x1' and 'x2' disagree on dimension 'batch': 4 vs 3$/],
+      ['batch sizes differing between inputs and target', [x, y.slice(1)], /^epoch 1, batch 4: inputs 'x1' and 'target' disagree on dimension 'batch': 4 vs 3$/],
+      ['a batch that is not a pair', [x], /^epoch 1, batch 4: expected \[inputs, target\], got an array of 1$/],
+      ['a batch that is an object', { inputs: x, target: y }, /^epoch 1, batch 4: expected \[inputs, target\], got object$/],
+      ['inputs given as an array', [[x.x1, x.x2], y], /^epoch 1, batch 4: inputs must be a record of input name to tensor, got an array$/],
     ];
 
     let afterGood: ModelState;
@@ -442,7 +443,7 @@ describe('trainer on onnxruntime-node', () => {
     it('a bad first batch leaves the initial parameters', async () => {
       const error = await trainer(xorModel(), 'binary_cross_entropy', 'sgd', quiet()).run([[{}, y] as unknown as Batch]).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BatchError);
-      expect((error as BatchError).message).toMatch(/^epoch 0, batch 0: missing inputs 'x1', 'x2'/);
+      expect((error as BatchError).message).toMatch(/^epoch 1, batch 1: missing inputs 'x1', 'x2'; the model expects inputs: x1, x2$/);
       expect(maxDiff((error as BatchError).state, initParams(xorModel(), { seed: 3 }))).toBe(0);
     });
   });
@@ -472,7 +473,7 @@ describe('trainer on onnxruntime-node', () => {
       const t = trainer(xorModel(), 'binary_cross_entropy', 'sgd', quiet()).validate([nested(valBatches[0]!), [{ x1: [[0]] }, [[1]]]]);
       const error = await t.run(train).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BatchError);
-      expect((error as Error).message).toMatch(/^validation, batch 1: missing input 'x2'/);
+      expect((error as Error).message).toMatch(/^validation, batch 2: missing input 'x2'; the model expects inputs: x1, x2$/);
     });
 
     it('validation data must be re-iterable: a generator object is refused', () => {
@@ -626,9 +627,11 @@ describe('trainer on onnxruntime-node', () => {
       return { text, isTTY, write: (t) => void text.push(t) };
     }
     const make = (output: ProgressOutput | undefined, options: TrainerOptions) =>
-      new Trainer({ ort, cpuProvider: 'cpu', output }, xorModel(), 'binary_cross_entropy', 'sgd', { seed: 3, ...options }).metric('accuracy');
+      new Trainer({ backend, output }, xorModel(), 'binary_cross_entropy', 'sgd', { seed: 3, ...options }).metric('accuracy');
     const data = fixed(4, 4).map(typed);
-    const line = (epoch: string, batch: string) => new RegExp(`^Epoch: ${epoch}, Batch: ${batch} loss: \\d+\\.\\d{4} accuracy: \\d\\.\\d{4}\\n$`);
+    // Four significant digits (0.6931, 1.000, 2.34e-5) or 0.
+    const value = '(0|\\d\\.\\d+(e-\\d+)?)';
+    const line = (epoch: string, batch: string, time = ' \\((\\d+ ms|\\d+\\.\\d\\d s)\\)') => new RegExp(`^Epoch: ${epoch}, Batch: ${batch}${time} loss: ${value} accuracy: ${value}\\n$`);
 
     it('off a terminal: one line per epoch by default', async () => {
       const out = fake(false);
@@ -645,16 +648,16 @@ describe('trainer on onnxruntime-node', () => {
       const out = fake(false);
       await make(out, { log: 2 }).run(data, {}, { epochs: 2, iterations: 4 });
       expect(out.text).toHaveLength(6);
-      const expected = ['1/2', '1/2', '1/2', '2/2', '2/2', '2/2'].map((e, i) => line(e, ['2/4', '4/4', '4/4'][i % 3]!));
+      const expected = ['1/2', '1/2', '1/2', '2/2', '2/2', '2/2'].map((e, i) => line(e, ['2/4', '4/4', '4/4'][i % 3]!, i % 3 === 2 ? undefined : ''));
       out.text.forEach((t, i) => expect(t).toMatch(expected[i]!));
     });
 
-    it('on a terminal: bars redrawn with \\r, a newline per epoch', async () => {
-      const out = fake(true);
+    it('on a terminal: a bar redrawn with \\r, a newline per epoch', async () => {
+      const out = { ...fake(true), columns: 120 };
       await make(out, {}).run(data, {}, { epochs: 2, iterations: 4 });
-      for (const t of out.text) expect(t).toMatch(/^\r\[[= ]{24}\] Epoch: [12]\/2, Batch: \d\/4 loss: \d+\.\d{4} accuracy: \d\.\d{4}\x1b\[K\n?$/);
+      for (const t of out.text) expect(t).toMatch(new RegExp(`^\\r(Epoch: [12]/2 \\[[=> ]{10,30}\\] \\d/4 .*loss: ${value} accuracy: ${value})\\x1b\\[K\\n?$`));
       const ends = out.text.filter((t) => t.endsWith('\n'));
-      expect(ends).toEqual([expect.stringMatching(/^\r\[={24}\] Epoch: 1\/2, Batch: 4\/4 /), expect.stringMatching(/^\r\[={24}\] Epoch: 2\/2, Batch: 4\/4 /)]);
+      expect(ends).toEqual([expect.stringMatching(/^\rEpoch: 1\/2 \[={30}\] 4\/4 /), expect.stringMatching(/^\rEpoch: 2\/2 \[={30}\] 4\/4 /)]);
       expect(out.text.length).toBeGreaterThan(2);
     });
 
@@ -696,7 +699,7 @@ describe('trainer on onnxruntime-node', () => {
       expect(out.dense_1!.dims).toEqual([2, 1]);
       expect(out.dense_2!.dims).toEqual([2, 3]);
       await expect(trainer(m, 'binary_cross_entropy', 'sgd', quiet()).run([[batch[0], [[1], [0]]]])).rejects.toThrow(
-        /batch 0: the model has outputs dense_1, dense_2; the target must be a record with one tensor for each/,
+        /^epoch 1, batch 1: the model has outputs dense_1, dense_2; the target must be a record with one tensor for each$/,
       );
     });
   });

@@ -1,12 +1,5 @@
-import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { ModelState } from '@onnxpipe/graph-builder';
-
-/** The parts of an onnxruntime module (onnxruntime-node or onnxruntime-web) the trainer uses. */
-export interface OrtModule {
-  readonly InferenceSession: { create(bytes: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
-  readonly Tensor: new (type: 'float32' | 'float64' | 'int32' | 'int64' | 'bool', data: Tensor.DataType, dims: readonly number[]) => Tensor;
-  readonly listSupportedBackends?: () => readonly { readonly name: string; readonly bundled: boolean }[];
-}
+import type { Checkpoint } from './checkpoint-format.js';
 
 export type Device = 'cpu' | 'cuda' | 'webgpu';
 
@@ -17,7 +10,7 @@ export type HandlerResult = void | 'continue' | 'halt_epoch' | 'halt_loop';
 
 /** The loop's state as handlers see it (Axon.Loop.State). */
 export interface LoopState {
-  /** 0-based epoch number. */
+  /** 0-based epoch number (progress lines and errors count from 1). */
   readonly epoch: number;
   readonly epochs: number;
   /** Iterations per epoch asked for (Infinity: until the data runs out). */
@@ -30,10 +23,16 @@ export interface LoopState {
   readonly loss: number;
   /** Running means over this epoch: 'loss' and each metric; validation_* after validation. */
   readonly metrics: Readonly<Record<string, number>>;
+  /** Set once a handler has restored an earlier state (`restore`): the epochs completed at that state. */
+  readonly restoredEpoch: number | undefined;
   /** The current parameters (downloaded from the device if they live there). */
   readonly params: () => Promise<ModelState>;
   /** Optimizer state by `<param>.<slot>`, for checkpoints. */
   readonly optimizerState: () => Promise<ModelState>;
+  /** The run's current state as a checkpoint: parameters, optimizer state, epochs completed and step. */
+  readonly checkpoint: () => Promise<Checkpoint>;
+  /** Make a checkpoint of this run (an earlier `checkpoint()`) the current state again; the epoch counter goes on. */
+  readonly restore: (checkpoint: Checkpoint) => Promise<void>;
 }
 
 export type Handler = (state: LoopState) => HandlerResult | Promise<HandlerResult>;
