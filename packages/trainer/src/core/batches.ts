@@ -17,7 +17,7 @@ export interface BatchLayout {
 /** The data inputs and targets of one step (the fused model's leading `steps` axis removed). */
 export function batchLayout(sig: Pick<TrainStepSignature, 'dtype' | 'inputs' | 'targets'> & { readonly fused?: boolean }): BatchLayout {
   const strip = (shape: readonly (number | string)[]) => (sig.fused ? shape.slice(1) : [...shape]);
-  const inputs: TensorInfo[] = sig.inputs.map((i) => ({ name: i.name, dtype: sig.dtype as 'float32', shape: strip(i.shape) }));
+  const inputs: TensorInfo[] = sig.inputs.map((i) => ({ name: i.name, dtype: i.dtype as TensorInfo['dtype'], shape: strip(i.shape) }));
   const targets = Object.fromEntries(Object.entries(sig.targets).map(([o, t]) => [o, { name: t.name, dtype: t.dtype, shape: strip(t.shape) } as TensorInfo]));
   return { inputs, targets };
 }
