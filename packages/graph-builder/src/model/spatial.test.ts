@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { avgPool, conv, embedding, exportInference, flatten, globalAvgPool, globalMaxPool, initParams, input, maxPool, reshape, type ConvOptions, type ModelState, type PoolOptions } from '../index.js';
 import { checkTrainStepGradients } from '../testing/train-gradcheck.js';
 import { seededUniform } from '../testing/reference.js';
-import { convRef, poolRef, type Tensor, type WindowSpec } from '../testing/spatial-reference.js';
+import { convRef, poolRef, type Tensor, type WindowSpec } from '../testing/channels-last-reference.js';
 
 const random = (dims: readonly number[], seed: number): Float32Array => {
   const next = seededUniform(seed);
