@@ -8,6 +8,7 @@ import { onnxDataType } from './onnx/dtypes.js';
 import { serializeModel } from './onnx/serialize.js';
 import { ops, type OpName } from './ops/index.js';
 import { checkGradient, type Domain, type GradCheckOptions } from './testing/gradcheck.js';
+import { referenceCases } from './testing/spatial-cases.js';
 
 type Case = readonly [shapes: readonly (readonly number[])[], options?: GradCheckOptions];
 
@@ -123,10 +124,20 @@ const checks = {
     [[[3, 4]], { args: (b, [x]) => [x!, b.constant(0.5, 'float64'), b.constant(0, 'bool')], outputs: 2 }],
     [[[3, 4]], { args: (b, [x]) => [x!, b.constant(0.5, 'float64')] }],
   ],
+  // Embedding lookups (axis 0, repeated indices), other axes, negative, scalar and int32 indices.
+  Gather: [
+    [[[5, 3]], { args: (b, [x]) => [x!, b.constant([4, 0, 4, 1, 1, 2], 'int64', [2, 3])] }],
+    [[[3, 5]], { args: (b, [x]) => [x!, b.constant([-1, 0, 3, -1], 'int64')], attrs: { axis: 1 } }],
+    [[[2, 4, 3]], { args: (b, [x]) => [x!, b.constant([3, 1, 1, 0], 'int64', [2, 2])], attrs: { axis: -2 } }],
+    [[[4, 3]], { args: (b, [x]) => [x!, b.constant(2, 'int64')] }],
+    [[[2, 4, 3]], { args: (b, [x]) => [x!, b.constant(-1, 'int64')], attrs: { axis: 2 } }],
+    [[[4, 3]], { args: (b, [x]) => [x!, b.constant([3, 3, 0], 'int32')] }],
+    [[[1, 3]], { args: (b, [x]) => [x!, b.constant([0, 0], 'int64')] }],
+  ],
 } satisfies Partial<Record<OpName, readonly Case[]>>;
 
 /** Ops the reverse pass must refuse (no gradient rule): comparisons, integer-valued and shape ops, Sign, Max, Loop. */
-const nonDifferentiable: readonly OpName[] = ['Sign', 'Shape', 'Size', 'Slice', 'Gather', 'Greater', 'Less', 'Equal', 'Max', 'Not', 'ArgMax', 'OneHot', 'Loop'];
+const nonDifferentiable: readonly OpName[] = ['Sign', 'Shape', 'Size', 'Slice', 'Greater', 'Less', 'Equal', 'Max', 'Not', 'ArgMax', 'OneHot', 'Loop', 'ScatterElements', 'ScatterND'];
 
 const label = ([shapes, options]: Case) => {
   const extra = [
@@ -228,10 +239,10 @@ describe('checkGradient has teeth', () => {
 });
 
 describe('every op has a gradient decision', () => {
-  it('each op either has a vjp checked above or is listed as not differentiable', () => {
+  it('each op either has a vjp checked (above, or against a float64 reference in ops/spatial.test.ts) or is listed as not differentiable', () => {
     const withRule = Object.entries(ops).filter(([, def]) => def.vjp !== null).map(([name]) => name);
     const withoutRule = Object.entries(ops).filter(([, def]) => def.vjp === null).map(([name]) => name);
-    expect(withRule.sort()).toEqual(Object.keys(checks).sort());
+    expect(withRule.sort()).toEqual([...new Set([...Object.keys(checks), ...Object.keys(referenceCases)])].sort());
     expect(withoutRule.sort()).toEqual([...nonDifferentiable].sort());
   });
 });

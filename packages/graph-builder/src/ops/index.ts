@@ -6,6 +6,9 @@ import { Concat, Expand, Gather, Identity, Reshape, Shape, Size, Slice, Transpos
 import { ReduceMean, ReduceSum } from './reduce.js';
 import { ArgMax, Cast, Clip, Dropout, Equal, Greater, Less, Max, Not, OneHot, Where } from './misc.js';
 import { Loop } from './loop.js';
+import { Conv, ConvTranspose } from './conv.js';
+import { AveragePool, GlobalAveragePool, GlobalMaxPool, MaxPool } from './pool.js';
+import { ScatterElements, ScatterND } from './scatter.js';
 import type { AttrArgs, AttrSchema, OpDef } from './types.js';
 
 /**
@@ -22,6 +25,8 @@ export const ops = {
   ReduceSum, ReduceMean,
   Cast, Clip, Where, Greater, Less, Equal, Max, Not, ArgMax, OneHot, Dropout,
   Loop,
+  Conv, ConvTranspose, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool,
+  ScatterElements, ScatterND,
 } satisfies Record<string, OpDef<AttrSchema>>;
 
 export type OpName = keyof typeof ops;

@@ -1,5 +1,6 @@
 import { arg, broadcastShapes, normalizeAxis, sameAsFirst, sameDType, staticDims } from './rules.js';
 import { reshapeLike, unbroadcast } from './grad.js';
+import { gatherGradient } from './scatter.js';
 import { readAttrs, type OpDef } from './types.js';
 import { formatShape, type Attrs, type Dim, type Value } from '../ir/types.js';
 
@@ -152,5 +153,6 @@ export const Gather: OpDef<typeof gatherAttrs> = {
     const axis = normalizeAxis(readAttrs(gatherAttrs, attrs).axis, x.shape.length, node);
     return [{ dtype: x.dtype, shape: [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)] }];
   },
-  vjp: null,
+  // Reached only on float paths: integer Gathers (shapes, the train Loop's slicing) never lead to the loss.
+  vjp: ([dy], { inputs: [x, indices], attrs, name }, b) => [gatherGradient(b, dy!, x!, indices!, normalizeAxis(readAttrs(gatherAttrs, attrs).axis, x!.shape.length, name)), null],
 };

@@ -1,0 +1,194 @@
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { gradients } from '../autodiff.js';
+import { GraphBuilder } from '../ir/builder.js';
+import type { Dim, Value } from '../ir/types.js';
+import { serializeModel } from '../onnx/serialize.js';
+import { checkGradientByReference } from '../testing/refcheck.js';
+import { seededUniform } from '../testing/reference.js';
+import { referenceCases, type ReferenceCase } from '../testing/spatial-cases.js';
+import { convRef, maxPoolRef } from '../testing/spatial-reference.js';
+import { ops, type OpAttrs, type OpName } from './index.js';
+
+const label = (c: ReferenceCase) =>
+  `${c.shapes.map((s) => `[${s.join(',')}]`).join(' ')} ${JSON.stringify(c.options.attrs ?? {})}${c.options.symbolicBatch ? ' symbolic batch' : ''}`;
+
+describe('float32 gradients and forward outputs match a float64 reference (finite differences of an independent forward pass)', () => {
+  for (const [op, cases] of Object.entries(referenceCases) as [OpName, readonly ReferenceCase[]][]) {
+    cases.forEach((c, i) => {
+      it(`${op} ${label(c)}`, async () => {
+        const { checked, worstGradient, worstForward, tolerance } = await checkGradientByReference(op, c.shapes, c.reference, { seed: 200 + i, ...c.options });
+        expect(checked).toBe(c.shapes.reduce((n, s) => n + s.reduce((a, d) => a * d, 1), 0));
+        expect(Math.max(worstGradient, worstForward)).toBeLessThanOrEqual(tolerance);
+      });
+    });
+  }
+});
+
+describe('the reference check has teeth', () => {
+  /** Run `check` with op's gradient rule reading altered attributes. */
+  async function withAlteredRule(op: 'Conv' | 'AveragePool', alter: (attrs: Record<string, unknown>) => Record<string, unknown>, check: () => Promise<unknown>) {
+    const table = ops as Record<string, unknown>;
+    const original = ops[op];
+    table[op] = { ...original, vjp: (dys: never, node: { attrs: Record<string, unknown> }, b: never) => original.vjp!(dys, { ...node, attrs: alter(node.attrs) } as never, b) };
+    try {
+      await check();
+    } finally {
+      table[op] = original;
+    }
+  }
+
+  it('a Conv rule that pads at the wrong end is caught', async () => {
+    const c = referenceCases.Conv[2]!;
+    await withAlteredRule('Conv', (a) => ({ ...a, pads: [2, 1, 1, 0] }), async () => {
+      await expect(checkGradientByReference('Conv', c.shapes, c.reference, c.options)).rejects.toThrow(/checkGradientByReference Conv .*: \d+ elements off by more than/);
+    });
+  });
+
+  it('an AveragePool rule with the other divisor (count_include_pad flipped) is caught', async () => {
+    const c = referenceCases.AveragePool[0]!;
+    await withAlteredRule('AveragePool', (a) => ({ ...a, count_include_pad: 1 - (a.count_include_pad as number) }), async () => {
+      await expect(checkGradientByReference('AveragePool', c.shapes, c.reference, c.options)).rejects.toThrow(/\d+ elements off by more than/);
+    });
+  });
+
+  it('a reference that disagrees with the forward output is caught', async () => {
+    const c = referenceCases.Conv[0]!;
+    const shifted: ReferenceCase['reference'] = ([x, w, bias]) => convRef(x!, w!, bias, { pads: [1, 1, 1, 1], strides: [1, 1] });
+    await expect(checkGradientByReference('Conv', c.shapes, shifted, c.options)).rejects.toThrow(/^checkGradientByReference Conv: output shape \[2, 4, 5, 5\], the reference gives \[2, 4, 7, 7\]$/);
+  });
+});
+
+describe('MaxPool Indices', () => {
+  it('are flat positions over the whole input, row-major, as the reference finds them (padding, ceil_mode, dilations)', async () => {
+    const cases: [number[], OpAttrs<'MaxPool'>][] = [
+      [[2, 3, 7, 6], { kernel_shape: [3, 2], strides: [2, 2], pads: [1, 0, 1, 1], ceil_mode: 1 }],
+      [[2, 2, 7, 7], { kernel_shape: [2, 2], dilations: [2, 2] }],
+      [[2, 2, 9], { kernel_shape: [3], strides: [2], auto_pad: 'SAME_LOWER' }],
+    ];
+    for (const [shape, attrs] of cases) {
+      const b = new GraphBuilder();
+      const x = b.input('x', 'float32', shape);
+      const [y, indices] = b.opMulti('MaxPool', [x], attrs, 2);
+      b.output(y!, 'y');
+      b.output(indices!, 'indices');
+      const graph = b.close('maxpool');
+      const session = await ort.InferenceSession.create(serializeModel({ graph, initializers: [] }));
+      const next = seededUniform(5);
+      const data = Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, () => 4 * next() - 2);
+      const out = await session.run({ x: new ort.Tensor('float32', data, shape) });
+      await session.release();
+      const expected = maxPoolRef({ data, dims: shape }, { kernel: attrs.kernel_shape!, strides: attrs.strides, pads: attrs.pads, dilations: attrs.dilations, ceilMode: attrs.ceil_mode === 1, autoPad: attrs.auto_pad as 'SAME_LOWER' | undefined });
+      expect(out.y!.dims).toEqual(expected.y.dims);
+      expect(Array.from(out.indices!.data as BigInt64Array, Number)).toEqual(expected.indices);
+    }
+  });
+});
+
+describe('shape rules', () => {
+  const shapeOf = (op: OpName, shapes: readonly (readonly Dim[])[], attrs: Record<string, unknown> = {}, outputs = 1): Value[] => {
+    const b = new GraphBuilder();
+    const xs = shapes.map((s, i) => b.input(`x${i}`, 'float32', s));
+    return b.opMulti(op, xs, attrs as OpAttrs<typeof op>, outputs);
+  };
+  const shape = (op: OpName, shapes: readonly (readonly Dim[])[], attrs: Record<string, unknown> = {}) => shapeOf(op, shapes, attrs)[0]!.shape;
+
+  it('Conv: [N, M, out…], the batch symbolic, each auto_pad', () => {
+    expect(shape('Conv', [['batch', 1, 28, 28], [32, 1, 5, 5], [32]])).toEqual(['batch', 32, 24, 24]);
+    expect(shape('Conv', [['batch', 1, 28, 28], [32, 1, 5, 5]], { auto_pad: 'SAME_UPPER' })).toEqual(['batch', 32, 28, 28]);
+    expect(shape('Conv', [[1, 4, 9, 8], [8, 2, 3, 2]], { strides: [2, 3], pads: [1, 0, 0, 1], group: 2 })).toEqual([1, 8, 4, 3]);
+    expect(shape('Conv', [[1, 4, 9, 8], [8, 1, 3, 3]], { strides: [2, 2], dilations: [2, 2], group: 4, auto_pad: 'VALID' })).toEqual([1, 8, 3, 2]);
+    expect(shape('Conv', [[1, 2, 10], [3, 2, 3]], { strides: [3], auto_pad: 'SAME_LOWER' })).toEqual([1, 3, 4]);
+    expect(shape('Conv', [[1, 2, 'length'], [3, 2, 3]])).toEqual([1, 3, '?']);
+  });
+
+  it('ConvTranspose: stride·(in − 1) + output_padding + window − pads, or output_shape, or in·stride with SAME', () => {
+    expect(shape('ConvTranspose', [['batch', 4, 7, 7], [4, 2, 3, 3]], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1], group: 2 })).toEqual(['batch', 4, 14, 14]);
+    expect(shape('ConvTranspose', [[1, 3, 5], [3, 2, 4]], { strides: [3], auto_pad: 'SAME_LOWER' })).toEqual([1, 2, 15]);
+    expect(shape('ConvTranspose', [[1, 3, 5], [3, 2, 4]], { strides: [3], output_shape: [14] })).toEqual([1, 2, 14]);
+    expect(shape('ConvTranspose', [[1, 3, 5], [3, 2, 4]], { dilations: [2], auto_pad: 'VALID' })).toEqual([1, 2, 11]);
+  });
+
+  it('MaxPool and AveragePool: floor or ceil_mode (a window starting in the end padding dropped), Indices int64', () => {
+    // onnx's test_maxpool_2d_ceil: [1, 1, 4, 4], kernel 3, stride 2, ceil_mode → [1, 1, 2, 2]
+    const [y, indices] = shapeOf('MaxPool', [['batch', 1, 4, 4]], { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 }, 2);
+    expect(y!.shape).toEqual(['batch', 1, 2, 2]);
+    expect([indices!.dtype, indices!.shape]).toEqual(['int64', ['batch', 1, 2, 2]]);
+    expect(shape('MaxPool', [[1, 1, 4, 4]], { kernel_shape: [3, 3], strides: [2, 2] })).toEqual([1, 1, 1, 1]);
+    // 5 + 1 padding, kernel 2, stride 2, ceil: windows at 0, 2, 4; one at 6 would start in the padding
+    expect(shape('AveragePool', [[1, 1, 5]], { kernel_shape: [2], strides: [2], pads: [0, 1], ceil_mode: 1 })).toEqual([1, 1, 3]);
+    expect(shape('AveragePool', [[2, 3, 7, 7]], { kernel_shape: [2, 2], strides: [2, 2], auto_pad: 'SAME_UPPER' })).toEqual([2, 3, 4, 4]);
+    expect(shape('GlobalAveragePool', [['batch', 3, 7, 5]])).toEqual(['batch', 3, 1, 1]);
+    expect(shape('GlobalMaxPool', [['batch', 3, 7]])).toEqual(['batch', 3, 1]);
+  });
+
+  it('ScatterElements and ScatterND: the data shape', () => {
+    const b = new GraphBuilder();
+    const data = b.input('data', 'float32', ['batch', 4]);
+    const updates = b.input('updates', 'float32', [2, 4]);
+    expect(b.op('ScatterElements', [data, b.constant([0, 1, 2, 3, 1, 1, 1, 1], 'int64', [2, 4]), updates], { reduction: 'add' }).shape).toEqual(['batch', 4]);
+    expect(b.op('ScatterND', [data, b.constant([3, 1], 'int64', [2, 1]), updates], { reduction: 'add' }).shape).toEqual(['batch', 4]);
+  });
+
+  const misuse: [string, OpName, (readonly Dim[])[], Record<string, unknown>, RegExp][] = [
+    ['Conv on a rank-2 input', 'Conv', [[3, 4], [2, 4, 1]], {}, /^node Conv_0: input 0 must be \[N, C, spatial…\] \(rank ≥ 3\), got \[3, 4\]$/],
+    ['Conv channels that do not match the weight', 'Conv', [[1, 3, 5, 5], [2, 2, 3, 3]], {}, /^node Conv_0: input \[1, 3, 5, 5\] has 3 channels, the weight \[2, 2, 3, 3\] with group 1 takes 2$/],
+    ['Conv output channels that do not split into the groups', 'Conv', [[1, 4, 5, 5], [3, 2, 3, 3]], { group: 2 }, /^node Conv_0: 3 channels do not split into 2 groups$/],
+    ['Conv with a bias of the wrong size', 'Conv', [[1, 2, 5, 5], [3, 2, 3, 3], [2]], {}, /^node Conv_0: the bias must be \[3\], got \[2\]$/],
+    ['Conv with a weight of the wrong rank', 'Conv', [[1, 2, 5, 5], [3, 2, 3]], {}, /^node Conv_0: the weight must have rank 4 with static kernel sizes, got \[3, 2, 3\]$/],
+    ['Conv with kernel_shape disagreeing with the weight', 'Conv', [[1, 2, 5, 5], [3, 2, 3, 3]], { kernel_shape: [3, 2] }, /^node Conv_0: kernel_shape \[3, 2\] does not match the weight \[3, 2, 3, 3\]$/],
+    ['Conv with pads of the wrong length', 'Conv', [[1, 2, 5, 5], [3, 2, 3, 3]], { pads: [1, 1] }, /^node Conv_0: pads must be 4 integers ≥ 0, got \[1, 1\]$/],
+    ['Conv with stride 0', 'Conv', [[1, 2, 5, 5], [3, 2, 3, 3]], { strides: [0, 1] }, /^node Conv_0: strides must be 2 integers ≥ 1, got \[0, 1\]$/],
+    ['Conv with an unknown auto_pad', 'Conv', [[1, 2, 5, 5], [3, 2, 3, 3]], { auto_pad: 'SAME' }, /^node Conv_0: auto_pad must be one of NOTSET, SAME_UPPER, SAME_LOWER, VALID, got 'SAME'$/],
+    ['Conv with a window larger than the padded input', 'Conv', [[1, 2, 3, 5], [3, 2, 3, 3]], { dilations: [2, 1] }, /^node Conv_0: the window \(5 wide along spatial axis 0\) is larger than the padded input \(3\)$/],
+    ['ConvTranspose channels that do not match the weight', 'ConvTranspose', [[1, 3, 5], [2, 2, 3]], {}, /^node ConvTranspose_0: input \[1, 3, 5\] has 3 channels, the weight \[2, 2, 3\] takes 2$/],
+    ['ConvTranspose with an output_shape past the full output', 'ConvTranspose', [[1, 2, 5], [2, 2, 3]], { output_shape: [8] }, /^node ConvTranspose_0: output size 8 along spatial axis 0 exceeds the full transposed convolution \(7\)$/],
+    ['ConvTranspose with pads that leave nothing', 'ConvTranspose', [[1, 2, 1], [2, 2, 2]], { pads: [1, 1] }, /^node ConvTranspose_0: pads 1 \+ 1 leave no output along spatial axis 0 \(full size 2\)$/],
+    ['MaxPool without kernel_shape', 'MaxPool', [[1, 2, 5, 5]], {}, /^node MaxPool_0: kernel_shape is required$/],
+    ['AveragePool with a kernel_shape of the wrong length', 'AveragePool', [[1, 2, 5, 5]], { kernel_shape: [2] }, /^node AveragePool_0: kernel_shape must be 2 integers ≥ 1 for input \[1, 2, 5, 5\], got \[2\]$/],
+    ['GlobalMaxPool on a rank-2 input', 'GlobalMaxPool', [[2, 5]], {}, /^node GlobalMaxPool_0: input 0 must be \[N, C, spatial…\] \(rank ≥ 3\), got \[2, 5\]$/],
+  ];
+  for (const [what, op, shapes, attrs, message] of misuse) {
+    it(`throws for ${what}`, () => expect(() => shapeOf(op, shapes, attrs)).toThrow(message));
+  }
+
+  it('throws for Scatter misuse: float indices, updates of the wrong shape, an unknown reduction', () => {
+    const b = new GraphBuilder();
+    const data = b.input('data', 'float32', [5, 4]);
+    const updates = b.input('updates', 'float32', [2, 4]);
+    expect(() => b.op('ScatterND', [data, b.constant([1, 2], 'float32', [2, 1]), updates])).toThrow(/^node ScatterND_0: indices must be int64, got float32$/);
+    expect(() => b.op('ScatterND', [data, b.constant([1, 2, 3], 'int64', [3, 1]), updates])).toThrow(/^node ScatterND_1: updates must be \[3, 4\], got \[2, 4\]$/);
+    expect(() => b.op('ScatterND', [data, b.constant([1, 2, 3], 'int64', [1, 3]), updates])).toThrow(/^node ScatterND_2: indices \[1, 3\] must end in a static index length ≤ the rank of data \[5, 4\]$/);
+    expect(() => b.op('ScatterElements', [data, b.constant([1, 2], 'int64', [2]), updates])).toThrow(/^node ScatterElements_0: indices \[2\] and updates \[2, 4\] must have one shape, of the rank of data \[5, 4\]$/);
+    expect(() => b.op('ScatterElements', [data, b.constant(new Array(8).fill(0), 'int64', [2, 4]), updates], { reduction: 'sum' })).toThrow(/^node ScatterElements_1: reduction must be one of none, add, mul, max, min, got 'sum'$/);
+  });
+});
+
+describe('tied maxima each get the whole gradient (MaxPool, GlobalMaxPool)', () => {
+  it('in a 2×2 window and over a plane', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', 'float32', [1, 1, 2, 4]);
+    const pooled = b.op('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] });
+    const loss = b.op('ReduceSum', [b.op('Mul', [pooled, b.constant([5, 7], 'float32', [1, 1, 1, 2])])], { keepdims: 0 });
+    const globalLoss = b.op('ReduceSum', [b.op('Mul', [b.op('GlobalMaxPool', [x]), b.constant(4, 'float32')])], { keepdims: 0 });
+    b.output(gradients(b, loss, [x])[0]!, 'dPool');
+    b.output(gradients(b, globalLoss, [x])[0]!, 'dGlobal');
+    const graph = b.close('ties');
+    const session = await ort.InferenceSession.create(serializeModel({ graph, initializers: b.initializersOf(graph) }));
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 3, 3, 0, 2, 3, -1, 3]), [1, 1, 2, 4]) });
+    await session.release();
+    expect(Array.from(out.dPool!.data as Float32Array)).toEqual([0, 5, 7, 0, 0, 5, 0, 7]);
+    expect(Array.from(out.dGlobal!.data as Float32Array)).toEqual([0, 4, 4, 0, 0, 4, 0, 4]);
+  });
+});
+
+describe('gradient rule errors', () => {
+  const lossOf = (b: GraphBuilder, v: Value) => b.op('ReduceSum', [v], { keepdims: 0 });
+
+  it('Conv over symbolic spatial sizes has no gradient rule (the transposed conv needs static sizes)', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', 'float32', ['batch', 2, 'length']);
+    const w = b.input('w', 'float32', [3, 2, 3]);
+    expect(() => gradients(b, lossOf(b, b.op('Conv', [x, w])), [w])).toThrow(/^no gradient rule for op Conv over symbolic spatial sizes \[length\] \(node Conv_0\)$/);
+  });
+});
