@@ -139,8 +139,7 @@ function pool(kind: 'maxPool' | 'avgPool', op: 'MaxPool' | 'AveragePool') {
         params: {},
         info: `${w.kernel.join('x')}${w.strides.join('x') === w.kernel.join('x') ? '' : `, strides ${w.strides.join('x')}`}`,
         layout: s.layout,
-        // MaxPool's gradient scatters through its Indices output, so a train step asks for it.
-        lower: ({ b, training }, [v]) => (op === 'MaxPool' && training ? b.opMulti('MaxPool', [v!], attrs, 2)[0]! : b.op(op, [v!], attrs)),
+        lower: ({ b }, [v]) => b.op(op, [v!], attrs),
       },
       outputShape(x, s, w.out, s.channels),
       x.dtype,
