@@ -604,6 +604,11 @@ describe('trainer on onnxruntime-node', () => {
       const path = join(dir, 'sgd.json');
       await trainer(xorModel(), 'binary_cross_entropy', 'sgd', quiet()).handle(checkpoint({ path })).run(data, {}, { iterations: 1 });
       await expect(adamTrainer().run(data, await loadCheckpoint(path))).rejects.toThrow(/run: the checkpoint lacks optimizer state dense_0.kernel.m, .*\(was it written with another optimizer\?\)/);
+      // A negative step would feed Adam step 0 (1 − β⁰ = 0: NaN parameters).
+      const adamPath = join(dir, 'adam.json');
+      await adamTrainer().handle(checkpoint({ path: adamPath })).run(data, {}, { iterations: 1 });
+      const bad = { ...(await loadCheckpoint(adamPath)), step: -1 };
+      await expect(adamTrainer().run(data, bad)).rejects.toThrow(/^run: the checkpoint's step and epoch must be integers ≥ 0 \(the next step fed to the optimizer is step \+ 1, and Adam divides by 1 − β\^step\), got step -1, epoch 1$/);
     });
   });
 

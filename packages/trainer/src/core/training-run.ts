@@ -319,6 +319,9 @@ function startingPoint(model: ModelLike, compiled: CompiledModel, init: RunInit,
   const zeros = (): ModelState =>
     Object.fromEntries(sig.state.map((s) => [s.name, { data: sig.dtype === 'float64' ? new Float64Array(size(s.dims)) : new Float32Array(size(s.dims)), dims: [...s.dims] }]));
   if (isCheckpoint(init)) {
+    if (!(Number.isInteger(init.step) && init.step >= 0 && Number.isInteger(init.epoch) && init.epoch >= 0)) {
+      throw new Error(`run: the checkpoint's step and epoch must be integers ≥ 0 (the next step fed to the optimizer is step + 1, and Adam divides by 1 − β^step), got step ${init.step}, epoch ${init.epoch}`);
+    }
     checkState(compiled, init.params, 'run (checkpoint params)');
     const missing = sig.state.filter((s) => !init.optimizer[s.name]).map((s) => s.name);
     if (missing.length > 0) throw new Error(`run: the checkpoint lacks optimizer state ${missing.join(', ')} (was it written with another optimizer?)`);
