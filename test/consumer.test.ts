@@ -101,6 +101,7 @@ export const loss = 'binary_cross_entropy';
 `;
 const CSV = `x1,x2,target\n${TRUTH_TABLE.map((row) => row.join(',')).join('\n')}\n`;
 
+const started = performance.now();
 let work: string;
 let app: string;
 let plain: string;
@@ -119,6 +120,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
+  console.log(`consumer: all steps: ${((performance.now() - started) / 1000).toFixed(1)} s`);
 });
 
 describe('the tarballs', () => {
