@@ -23,7 +23,9 @@ describe('onnxpipe', () => {
 
   it.each([
     [[], /^onnxpipe: no command given \(see 'onnxpipe --help'\)\n$/],
-    [['inspct', 'm.onnx'], /^onnxpipe: Unknown arguments: inspct, m.onnx/],
+    [['inspct', 'm.onnx'], /^onnxpipe: unknown command 'inspct'; did you mean 'inspect'\? \(see 'onnxpipe --help'\)\n$/],
+    [['predcit', 'm.onnx', '--input', 'x1=0'], /^onnxpipe: unknown command 'predcit'; did you mean 'predict'\? \(see 'onnxpipe --help'\)\n$/],
+    [['fit', 'm.onnx'], /^onnxpipe: unknown command 'fit'; the commands are inspect, predict, export-triton, serve, train \(see 'onnxpipe --help'\)\n$/],
     [['inspect'], /^onnxpipe: Not enough non-option arguments: got 0, need at least 1/],
     [['inspect', 'm.onnx', '--bogus'], /^onnxpipe: Unknown argument: bogus/],
   ])('exits with 2 and one line on usage error %j', async (argv, message) => {

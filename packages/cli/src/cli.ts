@@ -1,4 +1,6 @@
+import { env as onnxruntimeEnv } from 'onnxruntime-node';
 import yargs from 'yargs';
+import { DeviceError } from '@onnxpipe/trainer';
 import { exportTritonCommand } from './commands/export-triton.js';
 import { inspectCommand } from './commands/inspect.js';
 import { predictCommand } from './commands/predict.js';
@@ -6,6 +8,7 @@ import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 import { UsageError } from './errors.js';
 import { processIO, type CliIO } from './io.js';
+import { closest } from './suggest.js';
 import { VERSION } from './version.js';
 
 const COMMANDS = ['inspect', 'predict', 'export-triton', 'serve', 'train'];
@@ -15,8 +18,22 @@ const helpCommand = (argv: readonly string[]) =>
 
 const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ').trim();
 
+/** The error for a first word that is no command, found before yargs, which would list every positional argument as unknown. */
+function unknownCommand(argv: readonly string[]): UsageError | undefined {
+  const word = argv.find((arg) => !arg.startsWith('-'));
+  if (word === undefined || COMMANDS.includes(word)) return undefined;
+  const guess = closest(word, COMMANDS);
+  const hint = guess === undefined ? `the commands are ${COMMANDS.join(', ')}` : `did you mean '${guess}'?`;
+  return new UsageError(`unknown command '${word}'; ${hint} (see 'onnxpipe --help')`);
+}
+
 /** Runs the onnxpipe command line on `argv` (without `node` and the script) and returns the exit code. */
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  // onnxruntime logs on stderr what onnxpipe reports in its own error (a missing CUDA provider),
+  // and warnings a command line user can do nothing about; --verbose shows them. It reads the
+  // level when it creates its first session.
+  onnxruntimeEnv.logLevel = verbose ? 'warning' : 'fatal';
   const parser = yargs()
     .scriptName('onnxpipe')
     .locale('en')
@@ -40,6 +57,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
       throw new UsageError(`${message ?? error?.message} (see '${helpCommand(argv)}')`);
     });
   try {
+    const unknown = unknownCommand(argv);
+    if (unknown) throw unknown;
     let output = '';
     await parser.parseAsync([...argv], {}, (_error, _args, text) => {
       output = text;
@@ -48,8 +67,9 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     return 0;
   } catch (error) {
     const err = error instanceof Error ? error : new Error(String(error));
-    io.stderr(`onnxpipe: ${oneLine(err.message)}\n`);
-    if (argv.includes('--verbose') && err.stack) io.stderr(`${err.stack}\n`);
+    const hint = err instanceof DeviceError && !verbose ? " (--verbose shows onnxruntime's log)" : '';
+    io.stderr(`onnxpipe: ${oneLine(err.message)}${hint}\n`);
+    if (verbose && err.stack) io.stderr(`${err.stack}\n`);
     return err instanceof UsageError ? 2 : 1;
   }
 }

@@ -6,13 +6,13 @@ const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
 /** The repository root, where tsx and the workspace packages resolve. */
 export const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url));
 
-/** Starts the CLI from source (tsx, `source` export condition) in a child process. */
-export const startCli = (argv: readonly string[]): ChildProcessWithoutNullStreams =>
-  spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, ...argv], { cwd: repoRoot });
+/** Starts the CLI from source (tsx, `source` export condition) in a child process, in the repository root, with `env` added to the environment. */
+export const startCli = (argv: readonly string[], env: Readonly<Record<string, string>> = {}): ChildProcessWithoutNullStreams =>
+  spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, ...argv], { cwd: repoRoot, env: { ...process.env, ...env } });
 
 /** Runs the CLI in a child process to the end. */
-export async function spawnCli(argv: readonly string[]): Promise<CliRun> {
-  const child = startCli(argv);
+export async function spawnCli(argv: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliRun> {
+  const child = startCli(argv, env);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += String(chunk)));

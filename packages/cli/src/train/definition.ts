@@ -3,6 +3,7 @@ import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SymbolicTensor, Model, type ModelLike } from '@onnxpipe/graph-builder';
 import { CliError } from '../errors.js';
+import { registerDefinitionHooks } from './definition-hooks.js';
 
 /** What a definition module may export. */
 export interface Definition {
@@ -21,16 +22,27 @@ const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
  * tsx is optional; the CLI does not depend on it.
  */
 let tsxRegistered: Promise<void> | undefined;
+/** Whether the definition hooks run before every other registered hook (tsx's included). */
+let hooksRegistered = false;
 function registerTsx(path: string): Promise<void> {
   const specifier = 'tsx/esm/api';
   tsxRegistered ??= (import(specifier) as Promise<{ register: () => unknown }>).then(
-    ({ register }) => void register(),
+    ({ register }) => {
+      register();
+      hooksRegistered = false;
+    },
     () => {
       tsxRegistered = undefined;
       throw new CliError(`cannot load '${path}': TypeScript definitions need tsx (npm install -D tsx), or compile it to .js`);
     },
   );
   return tsxRegistered;
+}
+
+async function prepareLoader(path: string, typescript: boolean): Promise<void> {
+  if (typescript) await registerTsx(path);
+  if (!hooksRegistered) registerDefinitionHooks();
+  hooksRegistered = true;
 }
 
 /** Imports a definition module (.js/.mjs, or .ts through tsx) and checks its exports. */
@@ -44,7 +56,7 @@ export async function loadDefinition(path: string): Promise<Definition> {
   const url = pathToFileURL(absolute).href;
   let module: Record<string, unknown>;
   try {
-    if (TS_EXTENSIONS.has(extname(absolute))) await registerTsx(path);
+    await prepareLoader(path, TS_EXTENSIONS.has(extname(absolute)));
     module = (await import(url)) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof CliError) throw error;

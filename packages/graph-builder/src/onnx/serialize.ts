@@ -3,14 +3,9 @@ import { onnxDataType } from './dtypes.js';
 import type { AttrValue, Initializer, Node, SubGraph, TensorConst, Value } from '../ir/types.js';
 import { ops, type OpName } from '../ops/index.js';
 import type { AttrType } from '../ops/types.js';
+import { IR_VERSION, OPSET, PRODUCER } from './versions.js';
 
 const { onnx } = onnxProto;
-
-/** The one default-domain opset every model is emitted for (IR version 8 carries it). */
-export const OPSET = 18;
-export const IR_VERSION = 8;
-export const PRODUCER = 'onnxpipe';
-
 
 function valueInfo(v: Value): onnxProto.onnx.IValueInfoProto {
   const dim = v.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : d === '?' ? {} : { dimParam: d }));

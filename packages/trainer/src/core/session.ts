@@ -13,7 +13,7 @@ export interface SessionSettings {
 
 const devices: readonly Device[] = ['cpu', 'cuda', 'webgpu'];
 
-const CUDA_HINT = " (onnxruntime-node's CUDA provider is downloaded by its install script, which this workspace does not run by default: see the trainer README)";
+const CUDA_HINT = " (onnxruntime-node's CUDA provider is downloaded by its install script, which pnpm, `npm install --ignore-scripts` and ONNXRUNTIME_NODE_INSTALL=skip do not run: see the @onnxpipe/trainer README)";
 
 /** The providers of this onnxruntime build that work without extra downloads, by device name. */
 function bundledDevices(backend: OrtBackend): string[] {
