@@ -3,7 +3,7 @@ import type { TensorConst, Value } from './ir/types.js';
 import { compile, emitForward, type CompiledModel } from './model/compile.js';
 import type { ModelLike } from './model/model.js';
 import { serializeModel } from './onnx/serialize.js';
-import { ImportedModel } from './import/import.js';
+import { ImportedModel, sourceOf } from './import/import.js';
 import { withWeights } from './import/with-weights.js';
 import { checkState, type ModelState, type TensorData } from './state.js';
 
@@ -27,7 +27,7 @@ export function dataInputs(b: GraphBuilder, compiled: CompiledModel, leading: re
 export function exportInference(m: ModelLike, params: ModelState): Uint8Array {
   const compiled = compile(m);
   checkState(compiled, params, 'exportInference');
-  if (m instanceof ImportedModel) return withWeights(m.source, params);
+  if (m instanceof ImportedModel) return withWeights(sourceOf(m), params);
   const b = new GraphBuilder();
   const inputs = dataInputs(b, compiled);
   const paramValues = Object.fromEntries(compiled.params.map((p) => [p.name, b.initializer(p.name, asConst(params[p.name] ?? p.initial!))]));

@@ -46,15 +46,25 @@ const axesBecameInput: Readonly<Record<string, number>> = {
   ReduceSumSquare: 18,
 };
 
+/**
+ * The decoded file of each imported model, which exportInference writes back with new weights.
+ * Kept out of the class so that its declaration does not carry onnx-proto's types to users.
+ */
+const sources = new WeakMap<ImportedModel, ModelProto>();
+
+export function sourceOf(model: ImportedModel): ModelProto {
+  return sources.get(model)!;
+}
+
 /** A model read from an ONNX file: its inputs and outputs keep their ONNX names, its weights their initializer names. */
 export class ImportedModel extends Model {
   constructor(
     outputs: readonly { readonly name: string; readonly tensor: SymbolicTensor }[],
     private readonly values: ReadonlyMap<string, SymbolicTensor>,
-    /** The decoded file, which exportInference writes back with new weights. */
-    readonly source: ModelProto,
+    source: ModelProto,
   ) {
     super(outputs);
+    sources.set(this, source);
   }
 
   /** Any value of the graph (an intermediate activation, e.g. the features before the head), to build on with the layer API. */

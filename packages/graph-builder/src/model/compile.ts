@@ -1,6 +1,6 @@
 import type { GraphBuilder } from '../ir/builder.js';
 import { NameAuthority } from '../ir/names.js';
-import { OPSET } from '../onnx/serialize.js';
+import { OPSET } from '../onnx/versions.js';
 import type { DType, Shape, Value } from '../ir/types.js';
 import { asModel, type ModelLike } from './model.js';
 import type { Layer, LowerContext, ParamSpec, SymbolicTensor } from './symbolic.js';
