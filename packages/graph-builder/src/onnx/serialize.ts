@@ -75,12 +75,14 @@ export interface ModelDescription {
   readonly graph: SubGraph;
   readonly initializers: readonly Initializer[];
   readonly docString?: string;
+  /** The default-domain opset to declare, OPSET unless given (an op newer than 18, e.g. Gelu at 20, needs it). */
+  readonly opset?: number;
 }
 
-export function serializeModel({ graph, initializers, docString }: ModelDescription): Uint8Array {
+export function serializeModel({ graph, initializers, docString, opset = OPSET }: ModelDescription): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: opset }],
     producerName: PRODUCER,
     producerVersion: '0.1.0',
     docString: docString ?? '',
