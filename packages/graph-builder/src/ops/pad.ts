@@ -57,7 +57,8 @@ function foldAxis(b: GraphBuilder, g: Value, mode: string, axis: number, d: numb
 
 /**
  * constant mode: dX = Pad(dY, −pads), which crops what was padded and zero-fills what a
- * negative pad removed (pads known only at run time too); the constant_value input gets the
+ * negative pad removed (pads known only at run time too; negative pads run on onnxruntime's
+ * CPU and wasm providers, not verified on webgpu); the constant_value input gets the
  * sum of dY over the padded elements. edge, reflect and wrap: folded back axis by axis
  * (foldAxis), which needs static non-negative pads on static dims.
  */
