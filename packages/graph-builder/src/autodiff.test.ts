@@ -9,6 +9,7 @@ import { serializeModel } from './onnx/serialize.js';
 import { ops, type OpName } from './ops/index.js';
 import { checkGradient, type Domain, type GradCheckOptions } from './testing/gradcheck.js';
 import { referenceCases } from './testing/spatial-cases.js';
+import { erfRef, geluRef, instanceNormRef, layerNormLastAxisRef, meanRef } from './testing/reference-ops.js';
 
 type Case = readonly [shapes: readonly (readonly number[])[], options?: GradCheckOptions];
 
@@ -39,8 +40,202 @@ const reduce = (): Case[] => [
   [[[2, 3, 4]], { attrs: { keepdims: 1 } }],
   [[[1, 4]], { args: (b, [x]) => [x!, int64(b, [0])], attrs: { keepdims: 0 } }],
 ];
+const reduceNoop = (): Case[] => [
+  // noop_with_empty_axes: no axes (absent or empty) reduce nothing; without it, everything.
+  [[[3, 4]], { attrs: { noop_with_empty_axes: 1 } }],
+  [[[3, 4]], { args: (b, [x]) => [x!, int64(b, [])], attrs: { noop_with_empty_axes: 1, keepdims: 0 } }],
+  [[[3, 4]], { args: (b, [x]) => [x!, int64(b, [])], attrs: { keepdims: 0 } }],
+  [[[3, 4]], { declaredShapes: [['batch', 4]], args: (b, [x]) => [x!, int64(b, [1])], attrs: { keepdims: 0 } }],
+];
 const boolConst = (b: GraphBuilder, dims: readonly number[]) =>
   b.constant(Array.from({ length: dims.reduce((a, d) => a * d, 1) }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0), 'bool', dims);
+
+/** Uniform in [−4, 4), moved 0.2 away from each kink (a point where the op's slope jumps). */
+const avoiding = (...kinks: number[]): Domain => (u) => {
+  const x = 8 * u - 4;
+  return kinks.some((k) => Math.abs(x - k) < 0.1) ? x + 0.2 : x;
+};
+/** The value checked from all of a node's outputs: concatenated in reverse order along `axis`. */
+const reversedConcat = (axis: number) => (b: GraphBuilder, outs: readonly Value[]) => b.op('Concat', [...outs].reverse(), { axis });
+const FAR = 2 ** 62;
+
+function gemmCases(): Case[] {
+  const cases: Case[] = [];
+  for (const [transA, transB] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) {
+    const ab = (m: number, k: number, n: number) => [transA ? [k, m] : [m, k], transB ? [n, k] : [k, n]];
+    cases.push([[...ab(3, 4, 2), [2]], { attrs: { transA, transB } }]);
+    cases.push([[...ab(3, 4, 2), [3, 2]], { attrs: { transA, transB, alpha: 0.7, beta: -1.6 } }]);
+    cases.push([ab(1, 4, 2), { attrs: { transA, transB, alpha: 2.5 } }]);
+  }
+  return [
+    ...cases,
+    [[[3, 4], [4, 2], [3, 1]], { attrs: { beta: 0.3 } }],
+    [[[3, 4], [4, 2], [1]], {}],
+    [[[3, 4], [4, 2], []], { attrs: { alpha: 0.1, beta: 0 } }],
+    [[[3, 4]], { args: (b, [x]) => [x!, x!], attrs: { transB: 1 } }],
+    [[[3, 3]], { args: (b, [x]) => [x!, x!, x!], attrs: { transA: 1, alpha: 0.5, beta: 2 } }],
+    [[[5, 4], [4, 2], [2]], { declaredShapes: [['batch', 4], [4, 2], [2]] }],
+    [[[4, 5], [2, 4], [1, 2]], { declaredShapes: [[4, 'batch'], [2, 4], [1, 2]], attrs: { transA: 1, transB: 1 } }],
+  ];
+}
+
+const BN_DOMAIN: Domain[] = ['any', 'any', 'any', 'any', 'positive'];
+const bn = (x: readonly number[], c: number, options: GradCheckOptions = {}): Case => [[x, [c], [c], [c], [c]], { domain: BN_DOMAIN, ...options }];
+const bnTraining = (x: readonly number[], c: number, options: GradCheckOptions = {}): Case => bn(x, c, { outputs: 3, ...options, attrs: { training_mode: 1, ...options.attrs } });
+
+const padCase = (shape: readonly number[], pads: readonly number[], mode: string, options: GradCheckOptions = {}): Case => [
+  [shape],
+  { args: (b, [x]) => [x!, int64(b, pads)], attrs: { mode }, ...options },
+];
+const sliceCase = (shape: readonly number[], starts: readonly number[], ends: readonly number[], axes?: readonly number[], steps?: readonly number[], options: GradCheckOptions = {}): Case => [
+  [shape],
+  {
+    args: (b, [x]) => [x!, int64(b, starts), int64(b, ends), ...(axes ? [int64(b, axes)] : steps ? [null] : []), ...(steps ? [int64(b, steps)] : [])],
+    ...options,
+  },
+];
+
+/** The ops that imported PyTorch and tf2onnx graphs need (issue 9). */
+const importedOpChecks = {
+  Gemm: gemmCases(),
+  BatchNormalization: [
+    bn([2, 3], 3),
+    bn([2, 3, 4], 3),
+    bn([2, 3, 2, 2], 3, { attrs: { epsilon: 0.01 } }),
+    bn([1, 2, 3, 2], 2),
+    bn([3, 2, 2], 2, { args: (b, [x, s, , m, v]) => [x!, s!, s!, m!, v!] }),
+    bn([4, 3, 2], 3, { declaredShapes: [['batch', 3, 2], [3], [3], [3], [3]] }),
+    bnTraining([4, 3], 3),
+    bnTraining([2, 3, 2, 2], 3, { attrs: { epsilon: 0.1 } }),
+    bnTraining([1, 2, 3, 2], 2),
+    bnTraining([4, 3, 2], 3, { declaredShapes: [['batch', 3, 2], [3], [3], [3], [3]] }),
+  ],
+  LayerNormalization: [
+    [[[3, 4], [4], [4]]],
+    [[[2, 3, 4], [3, 4], [3, 4]], { attrs: { axis: 1 } }],
+    [[[2, 3, 4], [4]], { attrs: { axis: -1 } }],
+    [[[2, 3, 4], [1, 4], [4]], { attrs: { axis: -2 } }],
+    [[[2, 3, 4], [2, 3, 4], [2, 3, 4]], { attrs: { axis: 0 } }],
+    [[[1, 4], [4], [4]], { attrs: { epsilon: 0.1 } }],
+    [[[3, 4], [4]], { args: (b, [x, s]) => [x!, s!, s!] }],
+    // float64 x with the float32 Mean and InvStdDev outputs: the rule recomputes the statistics in float64
+    [[[3, 4], [4], [4]], { outputs: 3 }],
+    [[[5, 3, 4], [4], [4]], { declaredShapes: [['batch', 3, 4], [4], [4]] }],
+    // float32, the rule reading the node's own Mean and InvStdDev outputs
+    [[[3, 5], [5], [5]], { outputs: 3, reference: layerNormLastAxisRef([3, 5], 1e-5) }],
+    [[[2, 2, 4], [4]], { reference: layerNormLastAxisRef([2, 2, 4], 1e-5) }],
+  ],
+  // onnxruntime has InstanceNormalization in float32 only: against a float64 reference.
+  InstanceNormalization: [
+    [[[2, 3, 4], [3], [3]], { reference: instanceNormRef([2, 3, 4], 1e-5) }],
+    [[[2, 2, 3, 2], [2], [2]], { attrs: { epsilon: 0.01 }, reference: instanceNormRef([2, 2, 3, 2], 0.01) }],
+    [[[1, 3, 5], [3], [3]], { reference: instanceNormRef([1, 3, 5], 1e-5) }],
+    [[[2, 3, 4], [3]], { args: (b, [x, s]) => [x!, s!, s!], reference: ([x, s]) => instanceNormRef([2, 3, 4], 1e-5)([x!, s!, s!]) }],
+    [[[3, 2, 4], [2], [2]], { declaredShapes: [['batch', 2, 4], [2], [2]], reference: instanceNormRef([3, 2, 4], 1e-5) }],
+  ],
+  Squeeze: [
+    [[[3, 1, 4]], { args: (b, [x]) => [x!, int64(b, [1])] }],
+    [[[1, 4, 1]], { args: (b, [x]) => [x!, int64(b, [0, -1])] }],
+    [[[1, 4, 1]]],
+    [[[5, 1, 4]], { declaredShapes: [['batch', 1, 4]], args: (b, [x]) => [x!, int64(b, [1])] }],
+  ],
+  Flatten: [
+    [[[2, 3, 4]]],
+    [[[2, 3, 4]], { attrs: { axis: 0 } }],
+    [[[2, 3, 4]], { attrs: { axis: 3 } }],
+    [[[2, 3, 4]], { attrs: { axis: -1 } }],
+    [[[1, 4]]],
+    [[[5, 3, 2]], { declaredShapes: [['batch', 3, 2]] }],
+  ],
+  Split: [
+    [[[3, 6]], { args: (b, [x]) => [x!, int64(b, [1, 2, 3])], attrs: { axis: 1 }, outputs: 3, combine: reversedConcat(1) }],
+    [[[4, 3]], { attrs: { num_outputs: 2 }, outputs: 2, combine: reversedConcat(0) }],
+    [[[2, 7]], { attrs: { axis: -1, num_outputs: 3 }, outputs: 3, combine: reversedConcat(-1) }],
+    // only the first output reaches the loss: zeros for the others
+    [[[2, 6]], { attrs: { axis: 1, num_outputs: 3 }, outputs: 3 }],
+    [[[1, 4]], { args: (b, [x]) => [x!, int64(b, [3, 1])], attrs: { axis: 1 }, outputs: 2, combine: reversedConcat(1) }],
+    [[[5, 4]], { declaredShapes: [['batch', 4]], args: (b, [x]) => [x!, int64(b, [1, 3])], attrs: { axis: 1 }, outputs: 2 }],
+    [[[4, 3]], { declaredShapes: [['batch', 3]], attrs: { num_outputs: 2 }, outputs: 2, combine: (b, [p, q]) => b.op('Add', [b.op('ReduceSum', [p!, int64(b, [0])], { keepdims: 0 }), b.op('ReduceSum', [q!, int64(b, [0])], { keepdims: 0 })]) }],
+  ],
+  Tile: [
+    [[[2, 3]], { args: (b, [x]) => [x!, int64(b, [2, 1])] }],
+    [[[2, 3]], { args: (b, [x]) => [x!, int64(b, [1, 3])] }],
+    [[[2, 3]], { args: (b, [x]) => [x!, int64(b, [2, 2])] }],
+    [[[2, 3, 1]], { args: (b, [x]) => [x!, int64(b, [1, 2, 4])] }],
+    [[[1, 4]], { args: (b, [x]) => [x!, int64(b, [3, 1])] }],
+    [[[5, 3]], { declaredShapes: [['batch', 3]], args: (b, [x]) => [x!, int64(b, [1, 2])] }],
+    [[[5, 3]], { declaredShapes: [['batch', 3]], args: (b, [x]) => [x!, int64(b, [2, 2])] }],
+  ],
+  Pad: [
+    padCase([3, 4], [1, 2, 0, 1], 'constant'),
+    padCase([3, 4], [-1, 1, 0, -2], 'constant'),
+    [[[3, 4], []], { args: (b, [x, v]) => [x!, int64(b, [1, 0, 2, 1]), v!] }],
+    [[[2, 3, 4]], { args: (b, [x]) => [x!, int64(b, [1, 2]), null, int64(b, [-1])] }],
+    padCase([3, 4], [2, 1, 1, 3], 'edge'),
+    padCase([3, 4], [2, 1, 1, 5], 'edge'),
+    padCase([3, 4], [2, 1, 1, 3], 'reflect'),
+    [[[2, 3, 4]], { args: (b, [x]) => [x!, int64(b, [1, 2]), null, int64(b, [1])], attrs: { mode: 'reflect' } }],
+    padCase([3, 4], [1, 3, 2, 4], 'wrap', { opset: 19 }),
+    padCase([1, 4], [0, 1, 0, 2], 'edge'),
+    padCase([5, 4], [0, 1, 0, 2], 'reflect', { declaredShapes: [['batch', 4]] }),
+    padCase([5, 4], [0, 1, 0, 2], 'constant', { declaredShapes: [['batch', 4]] }),
+  ],
+  Slice: [
+    sliceCase([3, 4], [1], [3], [0]),
+    sliceCase([3, 4], [0, 1], [-1, 100]),
+    sliceCase([3, 5], [4], [0], [1], [-2]),
+    sliceCase([3, 5], [-1], [-FAR], [1], [-1]),
+    sliceCase([4, 5], [0, 1], [4, 5], [0, 1], [2, 3]),
+    sliceCase([2, 3, 6], [5], [-100], [-1], [-3]),
+    sliceCase([2, 3, 6], [-2, 1], [FAR, 6], undefined, [1, 2]),
+    sliceCase([1, 4], [0], [FAR], [1], [3]),
+    sliceCase([5, 6], [1, 0], [FAR, 6], [0, 1], [1, 2], { declaredShapes: [['batch', 6]] }),
+    sliceCase([5, 6], [-3, 5], [-1, 0], [0, 1], [1, -2], { declaredShapes: [['batch', 6]] }),
+  ],
+  ReduceMax: [...reduce(), ...reduceNoop()],
+  ReduceMin: [...reduce(), ...reduceNoop()],
+  ReduceSumSquare: [...reduce(), ...reduceNoop()],
+  ReduceL2: [...reduce(), ...reduceNoop()],
+  Reciprocal: unary({ domain: 'nonzero' }),
+  Max: [...binary(), [[[3, 4], [4], [3, 1]]], [[[3, 4]]]],
+  Min: [...binary(), [[[3, 4], [4], [3, 1]]], [[[3, 4]]]],
+  Sum: [...binary(), [[[3, 4], [4], [3, 1]]], [[[3, 4]]]],
+  // onnxruntime has Mean in float32 only: against a float64 reference.
+  Mean: [
+    [[[3, 4], [3, 4]], { reference: meanRef([[3, 4], [3, 4]]) }],
+    [[[3, 4], [4], [3, 1]], { reference: meanRef([[3, 4], [4], [3, 1]]) }],
+    [[[2, 3, 4], [3, 4]], { reference: meanRef([[2, 3, 4], [3, 4]]) }],
+    [[[1, 4]], { reference: meanRef([[1, 4]]) }],
+    [[[3, 4]], { args: twice, reference: ([x]) => meanRef([[3, 4], [3, 4]])([x!, x!]) }],
+  ],
+  HardSigmoid: [...unary({ domain: avoiding(-2.5, 2.5) }), [[[3, 4]], { attrs: { alpha: 0.5, beta: 0.6 }, domain: avoiding(-1.2, 0.8) }]],
+  HardSwish: unary({ domain: avoiding(-3, 3) }),
+  Gelu: [
+    ...unary({ attrs: { approximate: 'tanh' }, opset: 20 }),
+    // onnxruntime's Gelu 'none' needs Erf, float32 only: against a float64 reference.
+    ...unary({ reference: geluRef, opset: 20 }),
+  ],
+  Elu: [...unary({ domain: 'nonzero' }), [[[3, 4]], { domain: 'nonzero', attrs: { alpha: 0.4 } }]],
+  Selu: [...unary({ domain: 'nonzero' }), [[[3, 4]], { domain: 'nonzero', attrs: { alpha: 1.2, gamma: 0.9 } }]],
+  // Piecewise constant: the finite differences are 0 away from the steps (the seeded inputs are).
+  Floor: unary(),
+  Ceil: unary(),
+  Round: unary(),
+  Trilu: [
+    [[[3, 4]]],
+    [[[3, 4]], { attrs: { upper: 0 } }],
+    [[[3, 4]], { args: (b, [x]) => [x!, b.constant(1, 'int64')] }],
+    [[[2, 3, 4]], { args: (b, [x]) => [x!, b.constant(-1, 'int64')], attrs: { upper: 0 } }],
+    [[[1, 4]]],
+  ],
+  CumSum: [
+    [[[3, 4]], { args: (b, [x]) => [x!, b.constant(1, 'int64')] }],
+    [[[3, 4]], { args: (b, [x]) => [x!, b.constant(0, 'int64')], attrs: { exclusive: 1 } }],
+    [[[3, 4]], { args: (b, [x]) => [x!, b.constant(-1, 'int64')], attrs: { reverse: 1 } }],
+    [[[2, 3, 4]], { args: (b, [x]) => [x!, b.constant(1, 'int64')], attrs: { reverse: 1, exclusive: 1 } }],
+    [[[1, 4]], { args: (b, [x]) => [x!, b.constant(1, 'int64')] }],
+  ],
+} satisfies Partial<Record<OpName, readonly Case[]>>;
 
 /**
  * Every op with a gradient rule, checked against finite differences at several shapes
@@ -62,8 +257,8 @@ const checks = {
   Log: unary({ domain: 'positive' }),
   Sqrt: unary({ domain: 'positive' }),
   Abs: unary({ domain: 'nonzero' }),
-  // onnxruntime has no float64 Erf kernel: checked in float32 (see gradcheck.ts for the tolerance).
-  Erf: unary({ dtype: 'float32' }),
+  // onnxruntime has no float64 Erf kernel: float32 against a float64 reference (see gradcheck.ts).
+  Erf: unary({ reference: erfRef }),
   Softmax: [[[[3, 4]]], [[[3, 4]], { attrs: { axis: 0 } }], [[[2, 3, 4]], { attrs: { axis: 1 } }], [[[1, 4]], { attrs: { axis: -1 } }]],
   LogSoftmax: [[[[3, 4]]], [[[3, 4]], { attrs: { axis: 0 } }], [[[2, 3, 4]], { attrs: { axis: 1 } }], [[[1, 4]], { attrs: { axis: -1 } }]],
   MatMul: [
@@ -98,8 +293,8 @@ const checks = {
     [[[1, 4]], { args: (b, [x]) => [x!, int64(b, [3, 4])] }],
     [[[3, 4]], { args: (b, [x]) => [x!, int64(b, [3, 4])] }],
   ],
-  ReduceSum: reduce(),
-  ReduceMean: reduce(),
+  ReduceSum: [...reduce(), ...reduceNoop()],
+  ReduceMean: [...reduce(), ...reduceNoop()],
   Identity: unary(),
   Cast: unary({ attrs: { to: onnxDataType.float64 } }),
   Clip: [
@@ -134,10 +329,14 @@ const checks = {
     [[[4, 3]], { args: (b, [x]) => [x!, b.constant([3, 3, 0], 'int32')] }],
     [[[1, 3]], { args: (b, [x]) => [x!, b.constant([0, 0], 'int64')] }],
   ],
+  ...importedOpChecks,
 } satisfies Partial<Record<OpName, readonly Case[]>>;
 
-/** Ops the reverse pass must refuse (no gradient rule): comparisons, integer-valued and shape ops, Sign, Max, Loop. */
-const nonDifferentiable: readonly OpName[] = ['Sign', 'Shape', 'Size', 'Slice', 'Greater', 'Less', 'Equal', 'Max', 'Not', 'ArgMax', 'OneHot', 'Loop', 'ScatterElements', 'ScatterND'];
+/** Ops the reverse pass must refuse (no gradient rule): comparisons, logic, integer-valued, constant and shape ops, Sign, Loop, scatters. */
+const nonDifferentiable: readonly OpName[] = [
+  'Sign', 'Shape', 'Size', 'Greater', 'Less', 'Equal', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor', 'Mod',
+  'ArgMax', 'OneHot', 'Loop', 'Constant', 'ConstantOfShape', 'Range', 'NonZero', 'ScatterElements', 'ScatterND',
+];
 
 const label = ([shapes, options]: Case) => {
   const extra = [
@@ -145,15 +344,21 @@ const label = ([shapes, options]: Case) => {
     options?.attrs ? JSON.stringify(options.attrs) : '',
     options?.args && options.args !== twice ? 'with constants' : '',
     options?.dtype ?? '',
+    options?.declaredShapes ? `declared ${options.declaredShapes.map((s) => `[${s.join(',')}]`).join(' ')}` : '',
+    options?.reference ? 'float32 vs float64 reference' : '',
+    options?.opset ? `opset ${options.opset}` : '',
+    options?.outputs && options.outputs > 1 ? `${options.outputs} outputs${options.combine ? ' combined' : ''}` : '',
   ].filter(Boolean);
   return `${shapes.map((s) => `[${s.join(',')}]`).join(' ')}${extra.length ? ` ${extra.join(' ')}` : ''}`;
 };
 
-describe('gradient rules match central finite differences (float64, 1e-6)', () => {
+describe('gradient rules match central finite differences (float64, 1e-6; float32 against a float64 reference, 2e-5)', () => {
   for (const [op, cases] of Object.entries(checks) as [OpName, readonly Case[]][]) {
     cases.forEach((c, i) => {
       it(`${op} ${label(c)}`, async () => {
-        const { checked } = await checkGradient(op, c[0], { seed: 100 + i, ...c[1] });
+        const { checked, worst, forwardWorst } = await checkGradient(op, c[0], { seed: 100 + i, ...c[1] });
+        // GRADCHECK_LOG=1 prints each case's measured error (gradient, and forward against a reference).
+        if (process.env.GRADCHECK_LOG) console.log(`gradcheck ${op} ${label(c)}: worst ${worst.toExponential(2)}${forwardWorst === undefined ? '' : `, forward ${forwardWorst.toExponential(2)}`}`);
         expect(checked).toBe(c[0].reduce((n, s) => n + s.reduce((a, d) => a * d, 1), 0));
       });
     });
@@ -171,6 +376,26 @@ describe('gradient rules match central finite differences (float64, 1e-6)', () =
     await checkGradient(
       (b, [x, w, bias]) => b.op('Reshape', [b.op('LogSoftmax', [b.op('Add', [b.op('MatMul', [x!, w!]), bias!])], { axis: -1 }), b.constant([-1], 'int64')]),
       [[2, 3], [3, 4], [4]],
+    );
+  });
+
+  it('composite: two overlapping Slices of x (columns 0–1 and 1–2) added: x used twice', async () => {
+    await checkGradient((b, [x]) => {
+      const columns = (from: number) => b.op('Slice', [x!, int64(b, [from]), int64(b, [from + 2]), int64(b, [1])]);
+      return b.op('Add', [columns(0), columns(1)]);
+    }, [[3, 4]]);
+  });
+
+  it('composite: a Slice whose start is computed at run time (the last 3 rows of a symbolic batch)', async () => {
+    await checkGradient(
+      (b, [x]) => {
+        const start = b.op('Sub', [b.op('Shape', [x!], { end: 1 }), int64(b, [3])]);
+        const rows = b.op('Slice', [x!, start, int64(b, [FAR]), int64(b, [0])]);
+        // The rows' count is known only at run time: sum them to a static shape for the check.
+        return b.op('ReduceSum', [rows, int64(b, [0])], { keepdims: 0 });
+      },
+      [[5, 4]],
+      { declaredShapes: [['batch', 4]] },
     );
   });
 

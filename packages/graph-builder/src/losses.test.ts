@@ -12,7 +12,7 @@ type Float = 'float32' | 'float64';
 async function lossAndGradient(spec: LossSpec, activation: 'Sigmoid' | 'Softmax' | null, z: readonly number[], y: readonly number[], dims: readonly number[], dtype: Float, targetDType: 'float32' | 'float64' | 'int64' = dtype, targetDims = dims) {
   const b = new GraphBuilder();
   const zIn = b.input('z', dtype, dims);
-  const output = activation === null ? zIn : b.op(activation, [zIn], activation === 'Softmax' ? { axis: -1 } : {});
+  const output = activation === null ? zIn : activation === 'Softmax' ? b.op('Softmax', [zIn], { axis: -1 }) : b.op('Sigmoid', [zIn]);
   const loss = emitLoss(b, checkLoss(spec, 'test'), output, b.input('y', targetDType, targetDims));
   const [dz] = gradients(b, loss, [zIn]);
   b.output(loss, 'loss');

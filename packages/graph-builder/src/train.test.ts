@@ -323,8 +323,8 @@ describe('the fused model (stepsPerRun 10) equals 10 single steps per run', () =
       const fused = exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer, stepsPerRun: 10 });
       expect(fused.signature.fused).toBe(true);
       expect(fused.signature.inputs).toEqual([
-        { name: 'x1', shape: ['steps', 'batch', 1] },
-        { name: 'x2', shape: ['steps', 'batch', 1] },
+        { name: 'x1', dtype: 'float32', shape: ['steps', 'batch', 1] },
+        { name: 'x2', dtype: 'float32', shape: ['steps', 'batch', 1] },
       ]);
       const bs = batches(20);
       const want = await trainSingle(single, initialOrtState(single, p0), bs, lr);

@@ -135,7 +135,8 @@ describe('batchNorm', () => {
     const p = (k: string) => params[`batchNorm_0.${k}`]!.data;
     Array.from(out.batchNorm_0!.data as Float64Array).forEach((v, i) => {
       const c = i % 3;
-      const expected = (((data.data as Float64Array)[i]! - p('mean')[c]!) / Math.sqrt(p('var')[c]! + epsilon)) * p('gamma')[c]! + p('beta')[c]!;
+      // epsilon is a FLOAT attribute of the node: its float32 value.
+      const expected = (((data.data as Float64Array)[i]! - p('mean')[c]!) / Math.sqrt(p('var')[c]! + Math.fround(epsilon))) * p('gamma')[c]! + p('beta')[c]!;
       expect(Math.abs(v - expected)).toBeLessThan(1e-12);
     });
   });

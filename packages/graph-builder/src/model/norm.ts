@@ -62,6 +62,8 @@ export function batchNorm(x: SymbolicTensor, options: BatchNormOptions = {}): Sy
         const rank = x.shape.length;
         const axis = physical(logicalAxis, rank);
         const dtype = v!.dtype;
+        // BatchNormalization's epsilon is a FLOAT attribute: train and infer with its float32 value.
+        const eps = Math.fround(epsilon);
         if (!training && axis === 1) {
           return b.op('BatchNormalization', [v!, p.gamma!, p.beta!, p.mean!, p.var!], { epsilon });
         }
@@ -80,7 +82,7 @@ export function batchNorm(x: SymbolicTensor, options: BatchNormOptions = {}): Sy
           centered = b.op('Sub', [v!, shaped(p.mean!)]);
           variance = shaped(p.var!);
         }
-        const normalised = b.op('Div', [centered, b.op('Sqrt', [b.op('Add', [variance, b.constant(epsilon, dtype)])])]);
+        const normalised = b.op('Div', [centered, b.op('Sqrt', [b.op('Add', [variance, b.constant(eps, dtype)])])]);
         return b.op('Add', [b.op('Mul', [normalised, shaped(p.gamma!)]), shaped(p.beta!)]);
       },
     },

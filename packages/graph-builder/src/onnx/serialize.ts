@@ -70,7 +70,7 @@ export interface ModelDescription {
   readonly graph: SubGraph;
   readonly initializers: readonly Initializer[];
   readonly docString?: string;
-  /** Default OPSET; an imported model of a later opset is written at its own. */
+  /** The default-domain opset to declare, OPSET unless given (an op newer than 18, e.g. Gelu at 20, needs it). */
   readonly opset?: number;
 }
 

@@ -1,4 +1,5 @@
 import type { GraphBuilder } from '../ir/builder.js';
+import { tensorConst } from '../ir/tensor.js';
 import type { Value } from '../ir/types.js';
 
 /** Reshape `v` to the (runtime) shape of `like`. */
@@ -35,4 +36,39 @@ export function staticSize(v: Value): number | undefined {
 
 export function scalar(b: GraphBuilder, value: number, like: Value): Value {
   return b.constant(value, like.dtype);
+}
+
+/** Zeros of the (runtime) shape and dtype of `like`: a constant when that shape is static. */
+export function zerosOf(b: GraphBuilder, like: Value): Value {
+  const size = staticSize(like);
+  if (size !== undefined) return b.constant(new Array<number>(size).fill(0), like.dtype, like.shape as readonly number[]);
+  return b.op('ConstantOfShape', [b.op('Shape', [like])], { value: tensorConst(like.dtype, [1], [0]) });
+}
+
+/**
+ * A reduction's output (or its gradient) `v` with the reduced axes of `x` restored as 1s,
+ * so that it broadcasts against `x`: Unsqueeze when the node dropped them (keepdims 0).
+ */
+export function keepReducedDims(b: GraphBuilder, v: Value, x: Value, axes: readonly number[], keepdims: boolean): Value {
+  if (keepdims) return v;
+  const all = axes.length === 0 ? x.shape.map((_, i) => i) : axes;
+  return b.op('Unsqueeze', [v, b.constant([...all].sort((p, q) => p - q), 'int64')]);
+}
+
+/** Far below any index: a backward Slice (step < 0) that ends here runs to index 0. */
+export const BEFORE_START = -Number.MAX_SAFE_INTEGER;
+
+/** Slice `v` along one axis: [start, end) by `step` (ONNX Slice clamping). */
+export function sliceAxis(b: GraphBuilder, v: Value, axis: number, start: number, end: number, step = 1): Value {
+  const int64 = (n: number) => b.constant([n], 'int64');
+  return b.op('Slice', [v, int64(start), int64(end), int64(axis), int64(step)]);
+}
+
+/** Zero-pad `v` along one axis (a negative count crops), with pads for every axis so any opset from 11 runs it. */
+export function padAxis(b: GraphBuilder, v: Value, axis: number, before: number, after: number): Value {
+  if (before === 0 && after === 0) return v;
+  const pads = new Array<number>(2 * v.shape.length).fill(0);
+  pads[axis] = before;
+  pads[v.shape.length + axis] = after;
+  return b.op('Pad', [v, b.constant(pads, 'int64')]);
 }

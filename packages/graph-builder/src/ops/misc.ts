@@ -47,14 +47,6 @@ export const Where: OpDef = {
 };
 
 export const Greater: OpDef = { attrs: {}, infer: comparison, vjp: null };
-export const Max: OpDef = {
-  attrs: {},
-  infer: (inputs, _attrs, node) => {
-    const xs = inputs.map((_, i) => arg(inputs, i, node));
-    return [{ dtype: sameDType(xs, node), shape: xs.map((x) => x.shape).reduce((a, s) => broadcastShapes(a, s, node)) }];
-  },
-  vjp: null,
-};
 export const Less: OpDef = { attrs: {}, infer: comparison, vjp: null };
 export const Equal: OpDef = { attrs: {}, infer: comparison, vjp: null };
 export const Not: OpDef = { attrs: {}, infer: (inputs, _a, node) => [{ dtype: 'bool', shape: arg(inputs, 0, node).shape }], vjp: null };

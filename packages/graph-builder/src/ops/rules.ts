@@ -42,14 +42,49 @@ export function sameDType(values: readonly Value[], node: string): DType {
 }
 
 /**
- * The static contents of a shape-like input: a builder constant, or the output of a
- * Shape node (whose dims are then those of its input, symbolic ones included).
+ * The static contents of a shape-like input: a builder constant, the output of a Constant
+ * node, or the output of a Shape node (whose dims are then those of its input, symbolic
+ * ones included).
  */
 export function staticDims(v: Value, node: string): Dim[] {
+  const known = knownDims(v);
+  if (!known) throw new Error(`node ${node}: input '${v.name}' must be a constant or the output of a Shape node`);
+  return known;
+}
+
+/** The static contents of `v` as staticDims reads them, or undefined when they are only known at run time. */
+export function knownDims(v: Value): Dim[] | undefined {
   if (v.constant) return Array.from(v.constant.data as ArrayLike<number | bigint>, Number);
   const producer = v.producer;
-  if (producer?.op === 'Shape' && producer.inputs[0]) return [...producer.inputs[0].shape];
-  throw new Error(`node ${node}: input '${v.name}' must be a constant or the output of a Shape node`);
+  if (producer?.op === 'Constant') return constantNodeValues(producer.attrs);
+  if (producer?.op === 'Shape' && producer.inputs[0]) {
+    const dims = producer.inputs[0].shape;
+    const [from, to] = shapeSpan(dims.length, producer.attrs);
+    return dims.slice(from, to);
+  }
+  return undefined;
+}
+
+/** The dims [from, to) a Shape node with attributes `attrs` returns of a rank-`rank` input (start, end as in Python slicing). */
+export function shapeSpan(rank: number, attrs: Attrs): [number, number] {
+  const { start = 0, end = rank } = attrs as { start?: number; end?: number };
+  const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + rank : i, 0), rank);
+  return [clamp(start), Math.max(clamp(end), clamp(start))];
+}
+
+/** The numbers a Constant node holds (its `value` tensor or one of its value_* attributes). */
+export function constantNodeValues(attrs: Attrs): number[] | undefined {
+  const given = attrs.value ?? attrs.value_int ?? attrs.value_ints ?? attrs.value_float ?? attrs.value_floats;
+  if (given === undefined) return undefined;
+  if (typeof given === 'number') return [given];
+  if (Array.isArray(given)) return given.map(Number);
+  const tensor = given as { kind?: string; data?: ArrayLike<number | bigint | boolean> };
+  return tensor.kind === 'tensor' && tensor.data ? Array.from(tensor.data, Number) : undefined;
+}
+
+/** `known` when every element is a number, else undefined. */
+export function numbersOnly(known: readonly Dim[] | undefined): number[] | undefined {
+  return known && known.every((d): d is number => typeof d === 'number') ? [...known] : undefined;
 }
 
 export const sameAsFirst = (inputs: readonly (Value | null)[], _attrs: Attrs, node: string): Signature[] => {

@@ -1,4 +1,4 @@
-import { arg, broadcastShapes, normalizeAxis, sameAsFirst, sameDType, staticDims } from './rules.js';
+import { arg, broadcastShapes, knownDims, normalizeAxis, sameAsFirst, sameDType, shapeSpan, staticDims } from './rules.js';
 import { reshapeLike, unbroadcast } from './grad.js';
 import { gatherGradient } from './scatter.js';
 import { readAttrs, type OpDef } from './types.js';
@@ -68,7 +68,15 @@ export const Reshape: OpDef<typeof reshapeAttrs> = {
   attrs: reshapeAttrs,
   infer: (inputs, _attrs, node) => {
     const x = arg(inputs, 0, node);
-    return [{ dtype: x.dtype, shape: reshapeTarget(x, staticDims(arg(inputs, 1, node), node)) }];
+    const target = arg(inputs, 1, node);
+    const known = knownDims(target);
+    if (known) return [{ dtype: x.dtype, shape: reshapeTarget(x, known) }];
+    // A target computed at run time: the rank is known, the dims are not.
+    const length = target.shape[0];
+    if (target.shape.length !== 1 || typeof length !== 'number') {
+      throw new Error(`node ${node}: Reshape's shape input must be 1-D of static length, got ${formatShape(target.shape)}`);
+    }
+    return [{ dtype: x.dtype, shape: new Array<Dim>(length).fill('?') }];
   },
   vjp: ([dy], { inputs: [x] }, b) => [reshapeLike(b, dy!, x!), null],
 };
@@ -112,36 +120,16 @@ export const Expand: OpDef = {
 
 export const Shape: OpDef<typeof shapeAttrs> = {
   attrs: shapeAttrs,
-  infer: (inputs, _attrs, node) => [{ dtype: 'int64', shape: [arg(inputs, 0, node).shape.length] }],
+  infer: (inputs, attrs, node) => {
+    const [from, to] = shapeSpan(arg(inputs, 0, node).shape.length, attrs);
+    return [{ dtype: 'int64', shape: [to - from] }];
+  },
   vjp: null,
 };
 
 export const Size: OpDef = {
   attrs: {},
   infer: () => [{ dtype: 'int64', shape: [] }],
-  vjp: null,
-};
-
-export const Slice: OpDef = {
-  attrs: {},
-  infer: (inputs, _attrs, node) => {
-    const x = arg(inputs, 0, node);
-    const starts = staticDims(arg(inputs, 1, node), node).map(Number);
-    const ends = staticDims(arg(inputs, 2, node), node).map(Number);
-    const axes = inputs[3] ? staticDims(inputs[3], node).map(Number) : starts.map((_, i) => i);
-    const shape = [...x.shape];
-    axes.forEach((a, i) => {
-      const axis = normalizeAxis(a, x.shape.length, node);
-      const d = x.shape[axis]!;
-      if (typeof d !== 'number') {
-        shape[axis] = '?';
-        return;
-      }
-      const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
-      shape[axis] = Math.max(clamp(ends[i]!) - clamp(starts[i]!), 0);
-    });
-    return [{ dtype: x.dtype, shape }];
-  },
   vjp: null,
 };
 

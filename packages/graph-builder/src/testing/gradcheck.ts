@@ -13,13 +13,21 @@
  * here (|x| ≤ 2, a few dozen elements), so 1e-6 leaves a wide margin, while a wrong rule (a
  * missing factor, sign, transpose or broadcast sum) errs by O(1).
  *
- * float32 is for ops onnxruntime has no double kernel for (Erf): h = 3e-3 · max(1, |x|),
- * rounding ≈ 6e-8 · Σ|terms| / h ≲ 5e-4, truncation ≲ 1e-5, so the tolerance is 2e-3 relative.
+ * Ops onnxruntime has no double kernel for (Erf, Gelu, InstanceNormalization, Mean) are checked
+ * with a `reference`: an independent float64 forward of the op in plain TypeScript. The graph
+ * runs in float32; the finite differences come from the reference in float64 (same h, same
+ * error bound as above, on the float32 inputs and weights the graph sees), and are compared
+ * with the float32 gradient from onnxruntime to |analytic − numeric| ≤ 2e-5 · max(1, |analytic|,
+ * |numeric|). That bound is float32 arithmetic in the rule's graph: each op rounds to
+ * ε/2 = 6e-8 relative, a rule chains at most ~20 of them and sums at most a few dozen terms
+ * of size ≲ 5 (the normalizations' mean(g) and mean(g·x̂)), so ≲ 50 · 6e-8 · 5 ≈ 1.5e-5 in
+ * the worst case. A wrong rule errs by O(1). The op's float32 output is also compared with
+ * the reference, to 1e-5 · max(1, |reference|).
  */
 import * as ort from 'onnxruntime-node';
 import { gradients } from '../autodiff.js';
 import { GraphBuilder } from '../ir/builder.js';
-import type { Attrs, Value } from '../ir/types.js';
+import type { Attrs, Shape, Value } from '../ir/types.js';
 import type { OpAttrs, OpName } from '../ops/index.js';
 import { serializeModel } from '../onnx/serialize.js';
 import { seededUniform } from './reference.js';
@@ -37,12 +45,23 @@ export interface GradCheckOptions {
   readonly attrs?: Attrs;
   /** The op's inputs, from the graph inputs and constants; default: the inputs in order. Use `[x, x]` for a value used twice. */
   readonly args?: (b: GraphBuilder, xs: readonly Value[]) => (Value | null)[];
-  /** How many outputs the node is made with (Dropout needs its mask); the first is checked. */
+  /** How many outputs the node is made with (Dropout needs its mask); the first is checked unless `combine` is given. */
   readonly outputs?: number;
+  /** The value checked, from all the node's outputs (e.g. Split's, concatenated in another order). */
+  readonly combine?: (b: GraphBuilder, outputs: readonly Value[]) => Value;
   /** One domain for every input, or one per input. */
   readonly domain?: Domain | readonly Domain[];
   readonly dtype?: 'float64' | 'float32';
   readonly seed?: number;
+  /** The default-domain opset of the model (default 18; Gelu needs 20). */
+  readonly opset?: number;
+  /** The graph inputs' shapes as declared, symbolic dims allowed; `inputShapes` are the shapes fed. */
+  readonly declaredShapes?: readonly Shape[];
+  /**
+   * An independent float64 forward of the op's output (row-major, from the inputs in order):
+   * the graph then runs in float32 and the finite differences come from this reference.
+   */
+  readonly reference?: (xs: readonly Float64Array[]) => Float64Array;
 }
 
 export interface GradCheckResult {
@@ -50,6 +69,8 @@ export interface GradCheckResult {
   readonly checked: number;
   /** The largest |analytic − numeric| / max(1, |analytic|, |numeric|). */
   readonly worst: number;
+  /** With a reference: the largest |output − reference| / max(1, |reference|). */
+  readonly forwardWorst?: number;
 }
 
 const draw: Record<Exclude<Domain, (u: number) => number>, (u: number) => number> = {
@@ -65,30 +86,38 @@ const sizeOf = (dims: readonly number[]) => dims.reduce((a, d) => a * d, 1);
  * central finite differences; throws, listing the worst elements, on a mismatch.
  */
 export async function checkGradient(op: OpName | Build, inputShapes: readonly (readonly number[])[], options: GradCheckOptions = {}): Promise<GradCheckResult> {
-  const dtype = options.dtype ?? 'float64';
+  const reference = options.reference;
+  const dtype = reference ? 'float32' : (options.dtype ?? 'float64');
   const Typed = dtype === 'float64' ? Float64Array : Float32Array;
-  const tol = dtype === 'float64' ? 1e-6 : 2e-3;
-  const step = dtype === 'float64' ? 1e-6 : 3e-3;
+  const tol = reference ? 2e-5 : dtype === 'float64' ? 1e-6 : 2e-3;
+  const step = reference || dtype === 'float64' ? 1e-6 : 3e-3;
   const next = seededUniform(options.seed ?? 7);
 
-  const b = new GraphBuilder();
-  const xs = inputShapes.map((shape, i) => b.input(`x${i}`, dtype, shape));
-  const out =
-    typeof op === 'function'
-      ? op(b, xs)
-      : // The op is chosen at run time, so its attributes are checked by the builder, not the compiler.
-        b.opMulti(op, options.args ? options.args(b, xs) : xs, (options.attrs ?? {}) as OpAttrs<typeof op>, options.outputs ?? 1)[0]!;
-  const outDims = out.shape.map((d) => {
+  const build = (b: GraphBuilder, xs: readonly Value[]): Value => {
+    if (typeof op === 'function') return op(b, xs);
+    // The op is chosen at run time, so its attributes are checked by the builder, not the compiler.
+    const outs = b.opMulti(op, options.args ? options.args(b, xs) : xs, (options.attrs ?? {}) as OpAttrs<typeof op>, options.outputs ?? 1);
+    return options.combine ? options.combine(b, outs) : outs[0]!;
+  };
+  // With declared (symbolic) shapes the output's fed dims come from the same op on the fed shapes.
+  const staticBuilder = new GraphBuilder();
+  const outDims = build(staticBuilder, inputShapes.map((shape, i) => staticBuilder.input(`x${i}`, dtype, shape))).shape.map((d) => {
     if (typeof d !== 'number') throw new Error(`checkGradient: output shape has a symbolic dim ${d}`);
     return d;
   });
-  const weights = Array.from({ length: sizeOf(outDims) }, () => 2 * next() - 1);
-  const loss = b.op('ReduceSum', [b.op('Mul', [out, b.constant(weights, dtype, outDims)])], { keepdims: 0 });
+  const b = new GraphBuilder();
+  const xs = inputShapes.map((shape, i) => b.input(`x${i}`, dtype, options.declaredShapes?.[i] ?? shape));
+  const out = build(b, xs);
+  // float32 weights are rounded once here, so the reference sees the values the graph multiplies by.
+  const weights = Array.from({ length: sizeOf(outDims) }, () => (dtype === 'float32' ? Math.fround(2 * next() - 1) : 2 * next() - 1));
+  const weightValue = options.declaredShapes ? b.input('weights', dtype, out.shape) : b.constant(weights, dtype, outDims);
+  const loss = b.op('ReduceSum', [b.op('Mul', [out, weightValue])], { keepdims: 0 });
   const grads = gradients(b, loss, xs);
   b.output(loss, 'loss');
+  b.output(out, 'out');
   grads.forEach((g, i) => b.output(g, `grad${i}`));
   const graph = b.close('gradcheck');
-  const session = await ort.InferenceSession.create(serializeModel({ graph, initializers: b.initializersOf(graph) }));
+  const session = await ort.InferenceSession.create(serializeModel({ graph, initializers: b.initializersOf(graph), ...(options.opset && { opset: options.opset }) }));
 
   try {
     const domains = inputShapes.map((_, i) => {
@@ -102,10 +131,27 @@ export async function checkGradient(op: OpName | Build, inputShapes: readonly (r
       return v;
     });
     const tensor = (v: Float32Array | Float64Array, dims: readonly number[]) => (v instanceof Float64Array ? new ort.Tensor('float64', v, dims) : new ort.Tensor('float32', v, dims));
-    const feeds = () => Object.fromEntries(values.map((v, i) => [`x${i}`, tensor(v, inputShapes[i]!)]));
-    const lossAt = async () => Number((await session.run(feeds(), ['loss'])).loss!.data[0]);
+    const weightFeed: Record<string, ort.Tensor> = options.declaredShapes ? { weights: tensor(new Typed(weights), outDims) } : {};
+    const feeds = () => ({ ...weightFeed, ...Object.fromEntries(values.map((v, i) => [`x${i}`, tensor(v, inputShapes[i]!)])) });
+    const referenceInputs = values.map((v) => Float64Array.from(v));
+    const lossAt = reference
+      ? async () => reference(referenceInputs).reduce((sum, y, k) => sum + y * weights[k]!, 0)
+      : async () => Number((await session.run(feeds(), ['loss'])).loss!.data[0]);
+    const perturbed = reference ? referenceInputs : values;
 
     const result = await session.run(feeds());
+    let forwardWorst: number | undefined;
+    if (reference) {
+      const expected = reference(referenceInputs);
+      const got = result.out!.data as Float32Array;
+      if (got.length !== expected.length) throw new Error(`checkGradient: the reference gives ${expected.length} elements, the op ${got.length}`);
+      forwardWorst = 0;
+      expected.forEach((r, k) => {
+        const err = Math.abs(got[k]! - r) / Math.max(1, Math.abs(r));
+        forwardWorst = Number.isNaN(err) ? Infinity : Math.max(forwardWorst!, err);
+      });
+      if (!(forwardWorst <= 1e-5)) throw new Error(`checkGradient: the op's output is off the reference by ${forwardWorst} (relative), more than 1e-5`);
+    }
     const mismatches: string[] = [];
     let worst = 0;
     let checked = 0;
@@ -114,7 +160,7 @@ export async function checkGradient(op: OpName | Build, inputShapes: readonly (r
       if (g.dims.join(',') !== inputShapes[i]!.join(',')) {
         throw new Error(`checkGradient: grad${i} has dims [${g.dims.join(', ')}], input x${i} has [${inputShapes[i]!.join(', ')}]`);
       }
-      const x = values[i]!;
+      const x = perturbed[i]!;
       for (let k = 0; k < x.length; k++) {
         const x0 = x[k]!;
         const h = step * Math.max(1, Math.abs(x0));
@@ -137,7 +183,7 @@ export async function checkGradient(op: OpName | Build, inputShapes: readonly (r
       const name = typeof op === 'function' ? 'composite' : op;
       throw new Error(`checkGradient ${name} [${inputShapes.map((s) => `[${s.join(', ')}]`).join(', ')}]: ${mismatches.length} of ${checked} elements off by more than ${tol.toExponential(0)}:\n  ${mismatches.slice(0, 8).join('\n  ')}`);
     }
-    return { checked, worst };
+    return { checked, worst, ...(forwardWorst !== undefined && { forwardWorst }) };
   } finally {
     await session.release();
   }
