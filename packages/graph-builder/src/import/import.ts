@@ -296,7 +296,8 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
     });
   }
 
-  if (unsupported.length > 0 || foreign.length > 0) {
+  // An opset import of another domain that no node uses (tf2onnx declares ai.onnx.ml) is harmless.
+  if (unsupported.length > 0) {
     throw new Error(
       `importOnnx: onnxpipe cannot import ${unsupported.length} node${unsupported.length === 1 ? '' : 's'}: ${unsupported.slice(0, 10).join('; ')}${unsupported.length > 10 ? '; …' : ''}` +
         (foreign.length > 0 ? ` (the model also imports domains ${foreign.map((o) => o.domain).join(', ')})` : ''),
