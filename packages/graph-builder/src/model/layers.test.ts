@@ -256,3 +256,17 @@ describe('state JSON', () => {
     });
   }
 });
+
+describe('initialisation streams', () => {
+  it('a parameter does not change when another layer is added after it, or before it under another name', () => {
+    const x = () => input('x', { shape: [null, 3] });
+    const small = x().dense(4, { name: 'body' });
+    const shared = x();
+    const grown = shared.dense(6, { name: 'stem' }).concatenate(shared.dense(1)).dense(3).add(shared.dense(4, { name: 'body' }).dense(3)).dense(2);
+    const [a, b] = [initParams(small, { seed: 5 }), initParams(grown, { seed: 5 })];
+    expect(Array.from(b['body.kernel']!.data)).toEqual(Array.from(a['body.kernel']!.data));
+    const [c, d] = [initParams(x().dense(4), { seed: 5 }), initParams(x().dense(4).dense(9), { seed: 5 })];
+    expect(Array.from(d['dense_0.kernel']!.data)).toEqual(Array.from(c['dense_0.kernel']!.data));
+    expect(Array.from(initParams(small, { seed: 6 })['body.kernel']!.data)).not.toEqual(Array.from(a['body.kernel']!.data));
+  });
+});
