@@ -2,6 +2,7 @@ import type { Dtype } from '@onnxpipe/runtime';
 
 /** Open Inference Protocol datatype name of each runtime dtype; Triton's config type is `TYPE_` + this name. */
 export const OIP_DATATYPES = {
+  float16: 'FP16',
   float32: 'FP32',
   float64: 'FP64',
   int8: 'INT8',
