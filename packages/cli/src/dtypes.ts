@@ -21,3 +21,6 @@ export type OipDatatype = (typeof OIP_DATATYPES)[Dtype];
 export const oipDatatype = (dtype: Dtype): OipDatatype => OIP_DATATYPES[dtype];
 
 export const tritonDatatype = (dtype: Dtype): string => `TYPE_${OIP_DATATYPES[dtype]}`;
+
+/** The platform Triton names for ONNX models run by onnxruntime: the server's model metadata and export-triton both give it. */
+export const PLATFORM = 'onnxruntime_onnx';

@@ -1,5 +1,5 @@
 import type { TensorInfo } from '@onnxpipe/runtime';
-import { tritonDatatype } from '../dtypes.js';
+import { PLATFORM, tritonDatatype } from '../dtypes.js';
 import { CliError } from '../errors.js';
 
 export interface TritonConfigOptions {
@@ -32,7 +32,7 @@ export function tritonConfig(inputs: readonly TensorInfo[], outputs: readonly Te
     `${field} [\n${infos.map((i) => tensorBlock(i, kind, maxBatchSize)).join(',\n')}\n]`;
   return [
     `name: ${JSON.stringify(name)}`,
-    'platform: "onnxruntime_onnx"',
+    `platform: ${JSON.stringify(PLATFORM)}`,
     `max_batch_size: ${maxBatchSize}`,
     block('input', inputs, 'input'),
     block('output', outputs, 'output'),
