@@ -96,6 +96,6 @@ describe('loadModel with float16 inputs and outputs', () => {
   });
 
   it('refuses non-numbers for float16 inputs, naming them', async () => {
-    await expect(model.predict({ h: ['1'], f: [1] })).rejects.toThrow(/input 'h': value at \[0\] is a string \("1"\), expected a number/);
+    await expect(model.predict({ h: ['1'] as never, f: [1] })).rejects.toThrow(/input 'h': value at \[0\] is a string \("1"\), expected a number/);
   });
 });
