@@ -22,7 +22,17 @@ function tensorBlock(info: TensorInfo, kind: string, maxBatchSize: number): stri
     );
   }
   const dims = (maxBatchSize > 0 ? info.shape.slice(1) : info.shape).map((d) => (typeof d === 'number' ? d : -1));
-  return ['  {', `    name: ${JSON.stringify(info.name)}`, `    data_type: ${tritonDatatype(info.dtype)}`, `    dims: [ ${dims.join(', ')} ]`, '  }'].join('\n');
+  // Triton needs dims: for a scalar (or [batch] with batching) its onnxruntime backend writes [ 1 ] and, when
+  // batching, an empty reshape; Triton refuses an empty reshape without batching.
+  const scalar = dims.length === 0;
+  return [
+    '  {',
+    `    name: ${JSON.stringify(info.name)}`,
+    `    data_type: ${tritonDatatype(info.dtype)}`,
+    `    dims: [ ${scalar ? 1 : dims.join(', ')} ]`,
+    ...(scalar && maxBatchSize > 0 ? ['    reshape { shape: [ ] }'] : []),
+    '  }',
+  ].join('\n');
 }
 
 /** A Triton `config.pbtxt` for the onnxruntime backend; dims leave out the batch dimension when batching. */
