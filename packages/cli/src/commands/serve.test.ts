@@ -136,8 +136,10 @@ describe('onnxpipe serve', () => {
   it('closes connections still busy after --shutdown-timeout and says how many', async () => {
     const { port, stdout, exit, stop } = await serveInProcess(['--shutdown-timeout', '0.2']);
     const stalled = await stalledRequest(port);
+    const stopped = Date.now();
     stop();
     expect(await exit).toBe(0);
+    expect(Date.now() - stopped).toBeLessThan(5000);
     expect(stdout.text).toMatch(/shutting down: finishing requests in flight \(at most 0\.2 s\)\nclosed 1 connection still open after 0\.2 s\nstopped\n$/);
     await stalled.closed;
   });
