@@ -182,21 +182,26 @@ describe('createServer: Open Inference Protocol v2', () => {
   });
 });
 
-describe('createServer: a model with two outputs', () => {
-  let affine: Model;
-  let server: ReturnType<typeof createServer>;
+/** A server over the model in `bytes`, opened before the enclosing describe block's tests and closed after them. */
+function serving(bytes: () => Uint8Array, name: string): { server: ReturnType<typeof createServer> } {
+  const opened = {} as { server: ReturnType<typeof createServer>; model: Model };
   beforeAll(async () => {
-    affine = await loadModel(affineModel());
-    server = createServer(affine, { name: 'affine' });
+    opened.model = await loadModel(bytes());
+    opened.server = createServer(opened.model, { name });
   });
   afterAll(async () => {
-    await server.close();
-    await affine.close();
+    await opened.server.close();
+    await opened.model.close();
   });
+  return opened;
+}
+
+describe('createServer: a model with two outputs', () => {
+  const served = serving(affineModel, 'affine');
   const a = [[0.3, -1.2], [2.5, 0.1]];
   const features = [[1, 0.5, -2], [0.25, -3, 4]];
   const request = (outputs?: { name: string }[]) =>
-    server.inject({
+    served.server.inject({
       method: 'POST',
       url: '/v2/models/affine/infer',
       payload: {
@@ -233,29 +238,20 @@ describe('createServer: a model with two outputs', () => {
 });
 
 describe('createServer: a float16 model', () => {
-  let half: Model;
-  let server: ReturnType<typeof createServer>;
-  beforeAll(async () => {
-    half = await loadModel(float16Model());
-    server = createServer(half, { name: 'half' });
-  });
-  afterAll(async () => {
-    await server.close();
-    await half.close();
-  });
+  const served = serving(float16Model, 'half');
   const inputs = (hType = 'FP16') => [
     { name: 'h', shape: [4], datatype: hType, data: [1 / 3, 1 + 2 ** -11 + 2 ** -40, 65504, 70000] },
     { name: 'f', shape: [4], datatype: 'FP32', data: [1 / 3, 1, 2, 3] },
   ];
 
   it('describes float16 tensors as FP16', async () => {
-    const metadata = (await server.inject('/v2/models/half')).json();
+    const metadata = (await served.server.inject('/v2/models/half')).json();
     expect(metadata.inputs[0]).toEqual({ name: 'h', datatype: 'FP16', shape: [-1] });
     expect(metadata.outputs.map((o: { datatype: string }) => o.datatype)).toEqual(['FP16', 'FP32', 'FP16']);
   });
 
   it('takes FP16 data as numbers, rounded once to the nearest float16, and answers with numbers', async () => {
-    const response = await server.inject({ method: 'POST', url: '/v2/models/half/infer', payload: { inputs: inputs() } });
+    const response = await served.server.inject({ method: 'POST', url: '/v2/models/half/infer', payload: { inputs: inputs() } });
     expect(response.statusCode).toBe(200);
     const [copy, asFloat, fAsHalf] = response.json().outputs;
     // By hand: 1/3 -> 0x3555; 1 + 2^-11 + 2^-40 is past the tie -> 1 + 2^-10; 65504 is the largest float16; 70000 overflows.
@@ -266,7 +262,7 @@ describe('createServer: a float16 model', () => {
   });
 
   it('still refuses a datatype other than the declared one', async () => {
-    const response = await server.inject({ method: 'POST', url: '/v2/models/half/infer', payload: { inputs: inputs('FP32') } });
+    const response = await served.server.inject({ method: 'POST', url: '/v2/models/half/infer', payload: { inputs: inputs('FP32') } });
     expect(response.statusCode).toBe(400);
     expect(response.json().error).toBe(`input 'h' has datatype "FP32", but the model expects FP16`);
   });
