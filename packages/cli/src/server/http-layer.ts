@@ -36,6 +36,7 @@ export function refuseMethods(app: FastifyInstance, url: string, methods: readon
         .code(405)
         .header('allow', allowed.join(', '))
         .send({ error: `method ${request.method} is not allowed on ${url}; use ${allowed.join(' or ')}` }),
+    // Never reached: onRequest has answered.
     handler: async () => undefined,
   });
 }

@@ -64,7 +64,7 @@ const frameworkErrors = (error: FastifyError, _request: FastifyRequest, reply: F
 /**
  * A fastify server for one model speaking the Open Inference Protocol v2 (REST) plus `POST /predict`.
  * Every error is answered as `{ "error": message }`, those of the HTTP layer included. Closing the server
- * does not close the model; `closeWithin` closes it with a bounded grace period.
+ * does not close the model; `closeWithin` closes the server with a bounded grace period.
  */
 export function createServer(model: Model, options: ServerOptions = {}): FastifyInstance {
   const name = options.name ?? 'model';
@@ -80,7 +80,7 @@ export function createServer(model: Model, options: ServerOptions = {}): Fastify
     ajv: { customOptions: { coerceTypes: false, allowUnionTypes: true } },
     requestTimeout: requestTimeoutMs,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
-    // Node checks the timeouts every connectionsCheckingInterval: a tenth of the timeout keeps them close to exact.
+    // Node checks the timeouts every connectionsCheckingInterval: a tenth of the timeout (at most 1 s) keeps them close to exact.
     http: { requireHostHeader: false, headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, requestTimeoutMs / 10) },
     return503OnClosing: false,
     frameworkErrors,
