@@ -4,6 +4,16 @@ export interface CliIO {
   stderr(text: string): void;
   /** Aborting it stops `serve` gracefully; without one, SIGTERM and SIGINT do. */
   signal?: AbortSignal;
+  /** All of standard input, for `--json -`; the process's stdin by default. */
+  readStdin?(): Promise<string>;
+}
+
+/** Reads the process's standard input to its end. */
+export async function readProcessStdin(): Promise<string> {
+  let text = '';
+  process.stdin.setEncoding('utf8');
+  for await (const chunk of process.stdin) text += chunk as string;
+  return text;
 }
 
 export const processIO: CliIO = {

@@ -1,7 +1,8 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { LossOptions, ModelLike, Optimizer, OptimizerName } from '@onnxpipe/graph-builder';
 import { backend, loadModel } from '@onnxpipe/runtime';
 import { createPredict, deserializeCheckpoint, saveCheckpoints, Trainer, type Checkpoint, type TrainerOptions, type TrainerPlugin } from './core/index.js';
+import { writeFileDurably } from './durable-write.js';
 
 export * from './core/index.js';
 
@@ -26,17 +27,10 @@ export interface CheckpointOptions {
   readonly every?: number;
 }
 
-/** Write the checkpoint bytes to a temporary file, then rename it over `path`: a crash never leaves a torn file. */
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, bytes);
-  await rename(temp, path);
-}
-
-/** Write a checkpoint file atomically every `every` epochs (see saveCheckpoints). */
+/** Write a checkpoint file atomically and durably (see writeFileDurably) every `every` epochs (see saveCheckpoints). */
 export function checkpoint(options: CheckpointOptions): TrainerPlugin {
   if (typeof options.path !== 'string' || options.path.length === 0) throw new Error('checkpoint: path must be a file path');
-  return saveCheckpoints({ save: (bytes) => writeAtomically(options.path, bytes), ...(options.every === undefined ? {} : { every: options.every }) }, 'checkpoint');
+  return saveCheckpoints({ save: (bytes) => writeFileDurably(options.path, bytes), ...(options.every === undefined ? {} : { every: options.every }) }, 'checkpoint');
 }
 
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {

@@ -1,8 +1,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePbtxt } from '../testing/pbtxt.js';
+import { loadModel } from '@onnxpipe/runtime';
+import { affineModel, float16Model, scaleModel } from '../testing/handmade-models.js';
 import { runCli } from '../testing/run-cli.js';
+import { validateTritonConfig } from '../testing/triton-config.js';
 import { tempDir, writeXorModel } from '../testing/xor-model.js';
 
 let dir: string;
@@ -14,7 +16,21 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup());
 
-const config = async (repo: string, name: string) => parsePbtxt(await readFile(join(repo, name, 'config.pbtxt'), 'utf8'));
+/** `<repo>/<name>/config.pbtxt`, checked as Triton would load it for the model in `<repo>/<name>/1/model.onnx`. */
+async function config(repo: string, name: string) {
+  const model = await loadModel(join(repo, name, '1', 'model.onnx'));
+  await model.close();
+  return validateTritonConfig(await readFile(join(repo, name, 'config.pbtxt'), 'utf8'), model);
+}
+
+async function exported(file: string, bytes: Uint8Array, flags: string[] = []) {
+  const path = join(dir, file);
+  await writeFile(path, bytes);
+  const repo = join(dir, `repo-${file}`);
+  const { code, stderr } = await runCli(['export-triton', path, '--out', repo, ...flags]);
+  expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  return config(repo, file.replace(/\.onnx$/, ''));
+}
 
 describe('onnxpipe export-triton', () => {
   it('writes <name>/config.pbtxt and <name>/1/model.onnx, batching by default', async () => {
@@ -42,6 +58,49 @@ describe('onnxpipe export-triton', () => {
     const c = await config(repo, 'xor-v2');
     expect(c).toMatchObject({ name: 'xor-v2', max_batch_size: 0, input: [{ name: 'x1', dims: [-1, 1] }, { name: 'x2', dims: [-1, 1] }] });
     expect(c).not.toHaveProperty('dynamic_batching');
+  });
+
+  it('writes a valid config for a model with two outputs', async () => {
+    expect(await exported('affine.onnx', affineModel())).toEqual({
+      name: 'affine',
+      platform: 'onnxruntime_onnx',
+      max_batch_size: 64,
+      input: [
+        { name: 'a', data_type: 'TYPE_FP32', dims: [2] },
+        { name: 'features', data_type: 'TYPE_FP32', dims: [3] },
+      ],
+      output: [
+        { name: 'y', data_type: 'TYPE_FP32', dims: [2] },
+        { name: 'relu', data_type: 'TYPE_FP32', dims: [2] },
+      ],
+      dynamic_batching: {},
+    });
+  });
+
+  it('writes [batch] float16 tensors as dims [ 1 ] reshaped to a scalar when batching', async () => {
+    const c = await exported('half.onnx', float16Model());
+    expect(c.max_batch_size).toBe(64);
+    expect(c.input).toEqual([
+      { name: 'h', data_type: 'TYPE_FP16', dims: [1], reshape: { shape: [] } },
+      { name: 'f', data_type: 'TYPE_FP32', dims: [1], reshape: { shape: [] } },
+    ]);
+    expect(c.output).toHaveLength(3);
+  });
+
+  it('writes a model with [batch] and scalar tensors without batching, scalars as dims [ 1 ]', async () => {
+    expect(await exported('scale.onnx', scaleModel())).toEqual({
+      name: 'scale',
+      platform: 'onnxruntime_onnx',
+      max_batch_size: 0,
+      input: [
+        { name: 'x', data_type: 'TYPE_FP32', dims: [-1] },
+        { name: 'scale', data_type: 'TYPE_FP32', dims: [1] },
+      ],
+      output: [
+        { name: 'y', data_type: 'TYPE_FP32', dims: [-1] },
+        { name: 'total', data_type: 'TYPE_FP32', dims: [1] },
+      ],
+    });
   });
 
   it('refuses to overwrite a model directory unless --force', async () => {

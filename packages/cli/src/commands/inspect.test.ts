@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { float16Model } from '../testing/handmade-models.js';
 import { runCli } from '../testing/run-cli.js';
 import { tempDir, writeXorModel } from '../testing/xor-model.js';
 
@@ -43,6 +44,14 @@ describe('onnxpipe inspect', () => {
     });
     // concat, 2 × (MatMul, Add, activation), and whatever else the exporter emits
     expect(summary.nodes).toBeGreaterThanOrEqual(7);
+  });
+
+  it('shows float16 inputs and outputs', async () => {
+    const path = join(dir, 'half.onnx');
+    await writeFile(path, float16Model());
+    const { code, stdout, stderr } = await runCli(['inspect', path]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toMatch(/^inputs\n {2}h +float16 +\[N\]\n {2}f +float32 +\[N\]\noutputs\n {2}h_copy +float16 +\[N\]\n {2}h_as_float +float32 +\[N\]\n {2}f_as_half +float16 +\[N\]\n$/m);
   });
 
   it('fails on a missing file', async () => {

@@ -1,10 +1,11 @@
 import { once } from 'node:events';
-import { request, type IncomingMessage } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InferenceSession } from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ModelState } from '@onnxpipe/graph-builder';
 import { main } from '../cli.js';
 import { OutputWatcher } from '../testing/output-watcher.js';
+import { rawRequest, RawConnection } from '../testing/raw-http.js';
 import { runCli } from '../testing/run-cli.js';
 import { startCli } from '../testing/spawn-cli.js';
 import { tempDir, writeXorModel, xorByHand } from '../testing/xor-model.js';
@@ -42,14 +43,14 @@ describe('onnxpipe serve', () => {
     expect(predicted.dense_1[0]![0]).toBeCloseTo(xorByHand(state, 0, 1), 5);
     controller.abort();
     expect(await exit).toBe(0);
-    expect(stdout.text).toMatch(/shutting down: finishing requests in flight\nstopped\n$/);
+    expect(stdout.text).toMatch(/shutting down: finishing requests in flight \(at most 10 s\)\nstopped\n$/);
     await expect(fetch(`${url}/v2/health/live`)).rejects.toThrow();
   });
 
-  it('uses --name, the size limits and --no-batching', async () => {
+  it('uses --name and the size limits', async () => {
     const stdout = new OutputWatcher();
     const controller = new AbortController();
-    const exit = main(['serve', model, '--port', '0', '--name', 'gate', '--max-body-bytes', '100', '--max-elements', '3', '--no-batching'], {
+    const exit = main(['serve', model, '--port', '0', '--name', 'gate', '--max-body-bytes', '100', '--max-elements', '3'], {
       stdout: stdout.write,
       stderr: stdout.write,
       signal: controller.signal,
@@ -61,6 +62,86 @@ describe('onnxpipe serve', () => {
     expect((await post('/predict', '{"x1":[[0]],"x2":[[1]]}')).status).toBe(200);
     controller.abort();
     expect(await exit).toBe(0);
+  });
+
+  describe('--no-batching', () => {
+    const CONCURRENT = 6;
+
+    /** Starts serve with `flags`, sends CONCURRENT requests that all arrive in one event-loop turn, and counts onnxruntime runs. */
+    async function runsFor(flags: string[]): Promise<number> {
+      const stdout = new OutputWatcher();
+      const controller = new AbortController();
+      const exit = main(['serve', model, '--port', '0', ...flags], { stdout: stdout.write, stderr: stdout.write, signal: controller.signal });
+      const [, , , port] = (await stdout.waitFor(LISTENING)) as unknown as [string, string, string, string];
+      const connections = Array.from({ length: CONCURRENT }, () => new RawConnection(Number(port)));
+      // Warm every connection first, so the requests below only wait on the server reading them.
+      for (const c of connections) c.write(rawRequest('GET', '/v2/health/ready'));
+      for (const c of connections) await c.response();
+      for (const c of connections) c.text = '';
+      // onnxruntime-node's sessions are instances of onnxruntime-common's InferenceSession class.
+      const run = vi.spyOn((InferenceSession as unknown as { prototype: InferenceSession }).prototype, 'run');
+      try {
+        for (const [i, c] of connections.entries()) {
+          c.write(rawRequest('POST', '/predict', `{"x1":[[${i % 2}]],"x2":[[1]]}`, { 'Content-Type': 'application/json' }));
+        }
+        const responses = await Promise.all(connections.map((c) => c.response()));
+        responses.forEach((r, i) => expect((JSON.parse(r.body) as { dense_1: number[][] }).dense_1[0]![0]).toBeCloseTo(xorByHand(state, i % 2, 1), 5));
+        return run.mock.calls.length;
+      } finally {
+        run.mockRestore();
+        for (const c of connections) c.socket.destroy();
+        controller.abort();
+        expect(await exit).toBe(0);
+      }
+    }
+
+    it('runs concurrent requests one onnxruntime call each', async () => {
+      expect(await runsFor(['--no-batching'])).toBe(CONCURRENT);
+    });
+
+    it('(without it, the same requests share one call)', async () => {
+      expect(await runsFor([])).toBe(1);
+    });
+  });
+
+  /** Starts serve in-process with `flags`; returns its port, output, exit code promise and a stop function. */
+  async function serveInProcess(flags: string[]) {
+    const stdout = new OutputWatcher();
+    const controller = new AbortController();
+    const exit = main(['serve', model, '--port', '0', ...flags], { stdout: stdout.write, stderr: stdout.write, signal: controller.signal });
+    const [, , , port] = (await stdout.waitFor(LISTENING)) as unknown as [string, string, string, string];
+    return { port: Number(port), stdout, exit, stop: () => controller.abort() };
+  }
+
+  /** A connection whose request the server has taken (it answered 100 Continue) but whose body never comes. */
+  async function stalledRequest(port: number) {
+    const connection = new RawConnection(port).write(
+      rawRequest('POST', '/predict', '', { 'Content-Type': 'application/json', 'Content-Length': '100', Expect: '100-continue' }),
+    );
+    expect((await connection.response()).status).toBe(100);
+    return connection;
+  }
+
+  it('answers 408 to a request not received within --request-timeout', async () => {
+    const { port, exit, stop } = await serveInProcess(['--request-timeout', '0.3']);
+    const stalled = await stalledRequest(port);
+    stalled.text = '';
+    const response = await stalled.closed;
+    expect(response.status).toBe(408);
+    expect(JSON.parse(response.body).error).toMatch(/whole request within 0\.3 s$/);
+    stop();
+    expect(await exit).toBe(0);
+  });
+
+  it('closes connections still busy after --shutdown-timeout and says how many', async () => {
+    const { port, stdout, exit, stop } = await serveInProcess(['--shutdown-timeout', '0.2']);
+    const stalled = await stalledRequest(port);
+    const stopped = Date.now();
+    stop();
+    expect(await exit).toBe(0);
+    expect(Date.now() - stopped).toBeLessThan(5000);
+    expect(stdout.text).toMatch(/shutting down: finishing requests in flight \(at most 0\.2 s\)\nclosed 1 connection still open after 0\.2 s\nstopped\n$/);
+    await stalled.closed;
   });
 
   it('fails with one line when the port is taken', async () => {
@@ -82,6 +163,8 @@ describe('onnxpipe serve', () => {
     [['--max-elements', '0'], 2, /^onnxpipe: --max-elements must be an integer ≥ 1, got 0/],
     [['--max-body-bytes', '1.5'], 2, /^onnxpipe: --max-body-bytes must be an integer ≥ 1, got 1\.5/],
     [['--name', 'a b'], 2, /^onnxpipe: invalid model name 'a b'/],
+    [['--request-timeout', '0'], 2, /^onnxpipe: --request-timeout must be a number of seconds > 0, got 0/],
+    [['--shutdown-timeout', '-1'], 2, /^onnxpipe: --shutdown-timeout must be a number of seconds > 0, got -1/],
   ])('refuses %j', async (flags, exit, message) => {
     const { code, stderr } = await runCli(['serve', model, ...flags]);
     expect(code).toBe(exit);
@@ -96,7 +179,7 @@ describe('onnxpipe serve', () => {
 });
 
 describe('onnxpipe serve in a child process', () => {
-  it('finishes a request in flight on SIGTERM, refuses new connections, then exits 0', async () => {
+  it('on SIGTERM closes idle and silent connections, finishes the request in flight with Connection: close, refuses new ones, exits 0', async () => {
     const child = startCli(['serve', model, '--port', '0']);
     const stdout = new OutputWatcher();
     child.stdout.on('data', stdout.write);
@@ -104,25 +187,26 @@ describe('onnxpipe serve in a child process', () => {
     const exited = once(child, 'exit');
     try {
       const [, , url, port] = (await stdout.waitFor(LISTENING)) as unknown as [string, string, string, string];
-      const req = request({
-        host: '127.0.0.1',
-        port: Number(port),
-        method: 'POST',
-        path: '/v2/models/xor/infer',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(pairBody) },
-      });
-      const response = once(req, 'response') as Promise<[IncomingMessage]>;
-      req.write(pairBody.slice(0, 20));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const idle = new RawConnection(Number(port)).write(rawRequest('GET', '/v2/health/live'));
+      expect((await idle.response()).headers.connection).toBe('keep-alive');
+      const silent = new RawConnection(Number(port));
+      await silent.ready();
+      const inFlight = new RawConnection(Number(port)).write(
+        rawRequest('POST', '/v2/models/xor/infer', '', { 'Content-Type': 'application/json', 'Content-Length': String(pairBody.length), Expect: '100-continue' }),
+      );
+      // 100 Continue: the server has read the headers and taken the request.
+      expect((await inFlight.response()).status).toBe(100);
+      inFlight.text = '';
+      inFlight.write(pairBody.slice(0, 20));
       child.kill('SIGTERM');
       await stdout.waitFor(/shutting down/);
+      await Promise.all([idle.closed, silent.closed]);
       await expect(fetch(`${url}/v2/health/live`)).rejects.toThrow();
-      req.end(pairBody.slice(20));
-      const [res] = await response;
-      let text = '';
-      for await (const chunk of res) text += String(chunk);
-      expect(res.statusCode).toBe(200);
-      const body = JSON.parse(text) as { outputs: { data: number[] }[] };
+      inFlight.write(pairBody.slice(20));
+      const response = await inFlight.closed;
+      expect(response.status).toBe(200);
+      expect(response.headers.connection).toBe('close');
+      const body = JSON.parse(response.body) as { outputs: { data: number[] }[] };
       expect(body.outputs[0]!.data[0]).toBeCloseTo(xorByHand(state, 1, 1), 5);
       const [code] = await exited;
       expect(code).toBe(0);

@@ -4,7 +4,11 @@ import { loadModel } from '@onnxpipe/runtime';
 import { CliError, UsageError } from '../errors.js';
 import { shutdownSignal, type CliIO } from '../io.js';
 import { checkModelName, defaultModelName } from '../model-name.js';
-import { createServer, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ELEMENTS } from '../server/server.js';
+import { createServer, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ELEMENTS, DEFAULT_REQUEST_TIMEOUT_MS } from '../server/server.js';
+import { closeWithin } from '../server/shutdown.js';
+
+/** How long requests in flight may take to finish after SIGTERM, by default. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_S = 10;
 
 interface ServeArgs {
   model: string;
@@ -14,10 +18,15 @@ interface ServeArgs {
   'max-body-bytes': number;
   'max-elements': number;
   batching: boolean | undefined;
+  'request-timeout': number;
+  'shutdown-timeout': number;
 }
 
 const positiveInteger = (flag: string, value: number, min: number) => {
   if (!(Number.isInteger(value) && value >= min)) throw new UsageError(`--${flag} must be an integer ≥ ${min}, got ${String(value)}`);
+};
+const positiveSeconds = (flag: string, value: number) => {
+  if (!(value > 0 && Number.isFinite(value))) throw new UsageError(`--${flag} must be a number of seconds > 0, got ${String(value)}`);
 };
 
 export const serveCommand = (io: CliIO): CommandModule<object, ServeArgs> => ({
@@ -31,6 +40,18 @@ export const serveCommand = (io: CliIO): CommandModule<object, ServeArgs> => ({
       .option('name', { type: 'string', requiresArg: true, describe: 'Model name in /v2/models/<name> (default: the file name without .onnx)' })
       .option('max-body-bytes', { type: 'number', default: DEFAULT_MAX_BODY_BYTES, requiresArg: true, describe: 'Largest request body; larger ones get 413' })
       .option('max-elements', { type: 'number', default: DEFAULT_MAX_ELEMENTS, requiresArg: true, describe: 'Most tensor elements per request; more get 413' })
+      .option('request-timeout', {
+        type: 'number',
+        default: DEFAULT_REQUEST_TIMEOUT_MS / 1000,
+        requiresArg: true,
+        describe: 'Seconds a client has to send a whole request (headers and body); later gets 408',
+      })
+      .option('shutdown-timeout', {
+        type: 'number',
+        default: DEFAULT_SHUTDOWN_TIMEOUT_S,
+        requiresArg: true,
+        describe: 'Seconds requests in flight have to finish after SIGTERM/SIGINT before their connections are closed',
+      })
       .option('batching', {
         type: 'boolean',
         describe: 'Run requests that arrive together as one batch; right only when rows do not affect each other (default: on for models exported by onnxpipe, off for others)',
@@ -40,6 +61,8 @@ export const serveCommand = (io: CliIO): CommandModule<object, ServeArgs> => ({
         if (args.port > 65535) throw new UsageError(`--port must be at most 65535, got ${args.port}`);
         positiveInteger('max-body-bytes', args['max-body-bytes'], 1);
         positiveInteger('max-elements', args['max-elements'], 1);
+        positiveSeconds('request-timeout', args['request-timeout']);
+        positiveSeconds('shutdown-timeout', args['shutdown-timeout']);
         return true;
       })
       .example('$0 serve xor.onnx --port 8080', 'Then: curl localhost:8080/v2/models/xor'),
@@ -51,6 +74,7 @@ export const serveCommand = (io: CliIO): CommandModule<object, ServeArgs> => ({
       maxBodyBytes: args['max-body-bytes'],
       maxElements: args['max-elements'],
       batching: args.batching,
+      requestTimeoutMs: args['request-timeout'] * 1000,
       onServerError: (error, request) => io.stderr(`onnxpipe: ${request.method} ${request.url} failed: ${error.message}\n`),
     });
     try {
@@ -64,8 +88,10 @@ export const serveCommand = (io: CliIO): CommandModule<object, ServeArgs> => ({
     const host = args.host.includes(':') ? `[${args.host}]` : args.host;
     io.stdout(`serving model '${name}' at http://${host}:${port} (Open Inference Protocol v2 under /v2, POST /predict)\n`);
     if (!signal.aborted) await once(signal, 'abort');
-    io.stdout('shutting down: finishing requests in flight\n');
-    await app.close();
+    const grace = args['shutdown-timeout'];
+    io.stdout(`shutting down: finishing requests in flight (at most ${grace} s)\n`);
+    const cut = await closeWithin(app, grace * 1000);
+    if (cut > 0) io.stdout(`closed ${cut} connection${cut === 1 ? '' : 's'} still open after ${grace} s\n`);
     await model.close();
     io.stdout('stopped\n');
   },

@@ -1,9 +1,24 @@
 import { RuntimeInputError, type Model, type NestedNumbers } from '@onnxpipe/runtime';
 import { CliError } from '../errors.js';
+import { formatShape } from '../shape.js';
 import type { JsonlRow } from './jsonl.js';
 
 /** Rows per onnxruntime run. */
 export const CHUNK_ROWS = 256;
+
+/** Refuses, before reading rows, a model whose inputs or outputs do not split into rows (a scalar, say). */
+function checkRowsFit(model: Model, label: string): void {
+  const unsplit = [...model.inputs.map((i) => ['input', i] as const), ...model.outputs.map((o) => ['output', o] as const)].find(
+    ([, info]) => info.shape?.length === 0,
+  );
+  if (unsplit) {
+    const [kind, info] = unsplit;
+    throw new CliError(
+      `${label}: rows need every input and output to have a batch dimension first, and ${kind} '${info.name}' has shape ${formatShape(info.shape)}; ` +
+        'give one example with --input or whole tensors with --json',
+    );
+  }
+}
 
 /**
  * Predicts rows in chunks and hands each row's outputs to `emit`, in order. When a chunk is refused, its
@@ -15,6 +30,7 @@ export async function predictRows(
   label: string,
   emit: (outputs: Record<string, NestedNumbers>) => void,
 ): Promise<void> {
+  checkRowsFit(model, label);
   for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
     const chunk = rows.slice(start, start + CHUNK_ROWS);
     let results: Record<string, NestedNumbers>[] | undefined;

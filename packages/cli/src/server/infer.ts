@@ -61,10 +61,10 @@ export function decodeInputs(model: Model, inputs: readonly InferInput[], maxEle
   return tensors;
 }
 
-/** The model outputs a request asks for (all of them when it names none), checked before running. */
+/** The model outputs a request asks for, each once and in the order first asked (all of them when it names none), checked before running. */
 export function selectOutputs(model: Model, requested: InferRequest['outputs']): readonly TensorInfo[] {
   if (requested === undefined || requested.length === 0) return model.outputs;
-  return requested.map(({ name }) => {
+  return [...new Set(requested.map((o) => o.name))].map((name) => {
     const info = model.outputs.find((o) => o.name === name);
     if (!info) throw new HttpError(400, `unknown output '${name}'; the model has outputs: ${list(model.outputs)}`);
     return info;

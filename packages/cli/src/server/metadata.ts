@@ -1,5 +1,5 @@
 import type { Model, TensorInfo } from '@onnxpipe/runtime';
-import { oipDatatype } from '../dtypes.js';
+import { oipDatatype, PLATFORM } from '../dtypes.js';
 import { numericShape } from '../shape.js';
 import { VERSION } from '../version.js';
 
@@ -17,6 +17,9 @@ export interface ModelMetadata {
   outputs: TensorMetadata[];
 }
 
+/** The model version the server reports and serves under `/versions/1`. */
+export const MODEL_VERSION = '1';
+
 export const serverMetadata = () => ({ name: 'onnxpipe', version: VERSION, extensions: [] as string[] });
 
 const tensorMetadata = (info: TensorInfo): TensorMetadata => ({
@@ -28,8 +31,8 @@ const tensorMetadata = (info: TensorInfo): TensorMetadata => ({
 /** OIP model metadata: symbolic dimensions are -1. */
 export const modelMetadata = (name: string, model: Model): ModelMetadata => ({
   name,
-  versions: ['1'],
-  platform: 'onnxruntime',
+  versions: [MODEL_VERSION],
+  platform: PLATFORM,
   inputs: model.inputs.map(tensorMetadata),
   outputs: model.outputs.map(tensorMetadata),
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from '@onnxpipe/runtime';
 import type { ModelState } from '@onnxpipe/graph-builder';
+import { affineForward, affineModel, float16Model } from '../testing/handmade-models.js';
 import { xorByHand, xorModel } from '../testing/xor-model.js';
 import { VERSION } from '../version.js';
 import { createServer } from './server.js';
@@ -42,7 +43,7 @@ describe('createServer: Open Inference Protocol v2', () => {
     expect(response.json()).toEqual({
       name: 'xor',
       versions: ['1'],
-      platform: 'onnxruntime',
+      platform: 'onnxruntime_onnx',
       inputs: [
         { name: 'x1', datatype: 'FP32', shape: [-1, 1] },
         { name: 'x2', datatype: 'FP32', shape: [-1, 1] },
@@ -97,8 +98,19 @@ describe('createServer: Open Inference Protocol v2', () => {
     }
   });
 
-  it('returns the outputs a request names', async () => {
-    expect((await infer({ ...pair(), outputs: [{ name: 'dense_1' }] })).json().outputs).toHaveLength(1);
+  it('serves the model as version 1 under /versions/1, and no other version', async () => {
+    expect((await app.inject('/v2/models/xor/versions/1')).json()).toEqual((await app.inject('/v2/models/xor')).json());
+    expect((await app.inject('/v2/models/xor/versions/1/ready')).json()).toEqual({ name: 'xor', ready: true });
+    const response = await post('/v2/models/xor/versions/1/infer', { id: 'v', ...pair([1], [0]) });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().outputs[0].data[0]).toBeCloseTo(xorByHand(state, 1, 0), 5);
+    for (const url of ['/v2/models/xor/versions/2', '/v2/models/xor/versions/2/ready', '/v2/models/xor/versions/latest/infer']) {
+      const missing = await app.inject({ method: url.endsWith('infer') ? 'POST' : 'GET', url, payload: pair() });
+      expect(missing.statusCode).toBe(404);
+      expect(missing.json().error).toMatch(/^model 'xor' has no version '(2|latest)'; this server serves version 1$/);
+    }
+    const other = await app.inject('/v2/models/other/versions/1');
+    expect(other.json()).toEqual({ error: "unknown model 'other'; this server serves 'xor'" });
   });
 
   it.each([
@@ -148,7 +160,8 @@ describe('createServer: Open Inference Protocol v2', () => {
     expect(get.json()).toEqual({ error: 'method GET is not allowed on /v2/models/xor/infer; use POST' });
     const del = await app.inject({ method: 'DELETE', url: '/v2/health/live' });
     expect(del.statusCode).toBe(405);
-    expect(del.json().error).toMatch(/^method DELETE is not allowed on \/v2\/health\/live; use GET$/);
+    expect(del.headers.allow).toBe('GET, HEAD');
+    expect(del.json().error).toMatch(/^method DELETE is not allowed on \/v2\/health\/live; use GET or HEAD$/);
   });
 
   it('answers 400 to invalid JSON and an empty body, 415 to other content types', async () => {
@@ -166,6 +179,92 @@ describe('createServer: Open Inference Protocol v2', () => {
     const none = await app.inject({ method: 'POST', url: '/predict', payload: Buffer.from('{}') });
     expect(none.statusCode).toBe(415);
     expect(none.json().error).toMatch(/^unsupported content type "none"/);
+  });
+});
+
+/** A server over the model in `bytes`, opened before the enclosing describe block's tests and closed after them. */
+function serving(bytes: () => Uint8Array, name: string): { server: ReturnType<typeof createServer> } {
+  const opened = {} as { server: ReturnType<typeof createServer>; model: Model };
+  beforeAll(async () => {
+    opened.model = await loadModel(bytes());
+    opened.server = createServer(opened.model, { name });
+  });
+  afterAll(async () => {
+    await opened.server.close();
+    await opened.model.close();
+  });
+  return opened;
+}
+
+describe('createServer: a model with two outputs', () => {
+  const served = serving(affineModel, 'affine');
+  const a = [[0.3, -1.2], [2.5, 0.1]];
+  const features = [[1, 0.5, -2], [0.25, -3, 4]];
+  const request = (outputs?: { name: string }[]) =>
+    served.server.inject({
+      method: 'POST',
+      url: '/v2/models/affine/infer',
+      payload: {
+        inputs: [
+          { name: 'a', shape: [2, 2], datatype: 'FP32', data: a },
+          { name: 'features', shape: [2, 3], datatype: 'FP32', data: features },
+        ],
+        ...(outputs ? { outputs } : {}),
+      },
+    });
+  const expected = affineForward(a, features);
+  const expectOutput = (output: { name: string; shape: number[]; data: number[] }, name: 'y' | 'relu') => {
+    expect(output.name).toBe(name);
+    expect(output.shape).toEqual([2, 2]);
+    output.data.forEach((v, i) => expect(v).toBeCloseTo(expected[name].flat()[i]!, 5));
+  };
+
+  it('returns every output without a selection', async () => {
+    const { outputs } = (await request()).json();
+    expect(outputs).toHaveLength(2);
+    expectOutput(outputs[0], 'y');
+    expectOutput(outputs[1], 'relu');
+  });
+
+  it('returns only the outputs a request names, in its order, each once', async () => {
+    const relu = (await request([{ name: 'relu' }])).json().outputs;
+    expect(relu).toHaveLength(1);
+    expectOutput(relu[0], 'relu');
+    const both = (await request([{ name: 'relu' }, { name: 'y' }, { name: 'relu' }])).json().outputs;
+    expect(both.map((o: { name: string }) => o.name)).toEqual(['relu', 'y']);
+    expectOutput(both[0], 'relu');
+    expectOutput(both[1], 'y');
+  });
+});
+
+describe('createServer: a float16 model', () => {
+  const served = serving(float16Model, 'half');
+  const inputs = (hType = 'FP16') => [
+    { name: 'h', shape: [4], datatype: hType, data: [1 / 3, 1 + 2 ** -11 + 2 ** -40, 65504, 70000] },
+    { name: 'f', shape: [4], datatype: 'FP32', data: [1 / 3, 1, 2, 3] },
+  ];
+
+  it('describes float16 tensors as FP16', async () => {
+    const metadata = (await served.server.inject('/v2/models/half')).json();
+    expect(metadata.inputs[0]).toEqual({ name: 'h', datatype: 'FP16', shape: [-1] });
+    expect(metadata.outputs.map((o: { datatype: string }) => o.datatype)).toEqual(['FP16', 'FP32', 'FP16']);
+  });
+
+  it('takes FP16 data as numbers, rounded once to the nearest float16, and answers with numbers', async () => {
+    const response = await served.server.inject({ method: 'POST', url: '/v2/models/half/infer', payload: { inputs: inputs() } });
+    expect(response.statusCode).toBe(200);
+    const [copy, asFloat, fAsHalf] = response.json().outputs;
+    // By hand: 1/3 -> 0x3555; 1 + 2^-11 + 2^-40 is past the tie -> 1 + 2^-10; 65504 is the largest float16; 70000 overflows.
+    const rounded = [0.333251953125, 1 + 2 ** -10, 65504, null];
+    expect(copy).toEqual({ name: 'h_copy', datatype: 'FP16', shape: [4], data: rounded });
+    expect(asFloat.data).toEqual(rounded);
+    expect(fAsHalf.data).toEqual([0.333251953125, 1, 2, 3]);
+  });
+
+  it('still refuses a datatype other than the declared one', async () => {
+    const response = await served.server.inject({ method: 'POST', url: '/v2/models/half/infer', payload: { inputs: inputs('FP32') } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toBe(`input 'h' has datatype "FP32", but the model expects FP16`);
   });
 });
 
@@ -205,7 +304,7 @@ describe('createServer: limits', () => {
   it('answers 413 to a body over --max-body-bytes', async () => {
     const response = await send('/v2/models/xor/infer', { ...pair(), id: 'x'.repeat(4096) });
     expect(response.statusCode).toBe(413);
-    expect(response.json().error).toMatch(/Request body is too large/);
+    expect(response.json().error).toBe('the request body is larger than 2048 bytes, the limit');
   });
 
   it('answers 413 to more elements than --max-elements, before reading the data', async () => {

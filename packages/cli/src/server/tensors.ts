@@ -5,6 +5,14 @@ import { HttpError } from './http-error.js';
 /** How deeply `data` may nest; deeper JSON is refused before it is walked. */
 export const MAX_NESTING = 32;
 
+/**
+ * Where request numbers are collected before the runtime converts them: a Float32Array for float32, a
+ * Float64Array for float64 and float16 (float16 is rounded once, from the number as sent), a plain array
+ * for integer types (the runtime range-checks those).
+ */
+const numberStorage = (dtype: Dtype, count: number): Float32Array | Float64Array | number[] =>
+  dtype === 'float32' ? new Float32Array(count) : dtype === 'float64' || dtype === 'float16' ? new Float64Array(count) : new Array<number>(count);
+
 const describe = (value: unknown): string =>
   value === null ? 'null' : typeof value === 'string' ? `a string (${JSON.stringify(value)})` : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 
@@ -13,7 +21,7 @@ const describe = (value: unknown): string =>
  * float dtypes, numbers otherwise (the runtime converts and range-checks those). Booleans are taken for `bool`.
  */
 export function flattenData(name: string, dtype: Dtype, shape: readonly number[], count: number, data: unknown): Float32Array | Float64Array | number[] {
-  const out = dtype === 'float32' ? new Float32Array(count) : dtype === 'float64' ? new Float64Array(count) : new Array<number>(count);
+  const out = numberStorage(dtype, count);
   const bool = dtype === 'bool';
   let n = 0;
   const visit = (value: unknown, depth: number): void => {
@@ -60,7 +68,7 @@ export function nestedToTensor(value: unknown, dtype: Dtype): TensorData | undef
   const dims: number[] = [];
   for (let probe = value; Array.isArray(probe); probe = probe[0] as unknown) dims.push(probe.length);
   const count = dims.reduce((a, b) => a * b, 1);
-  const out = dtype === 'float32' ? new Float32Array(count) : dtype === 'float64' ? new Float64Array(count) : new Array<number>(count);
+  const out = numberStorage(dtype, count);
   let n = 0;
   const visit = (item: unknown, depth: number): boolean => {
     if (depth === dims.length) {

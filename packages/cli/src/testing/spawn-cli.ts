@@ -10,9 +10,10 @@ export const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url));
 export const startCli = (argv: readonly string[], env: Readonly<Record<string, string>> = {}): ChildProcessWithoutNullStreams =>
   spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, ...argv], { cwd: repoRoot, env: { ...process.env, ...env } });
 
-/** Runs the CLI in a child process to the end. */
-export async function spawnCli(argv: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliRun> {
+/** Runs the CLI in a child process to the end, with `env` added to the environment and `stdin` (if given) as its standard input. */
+export async function spawnCli(argv: readonly string[], env: Readonly<Record<string, string>> = {}, stdin?: string): Promise<CliRun> {
   const child = startCli(argv, env);
+  if (stdin !== undefined) child.stdin.end(stdin);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += String(chunk)));

@@ -32,6 +32,21 @@ describe('readDataFile', () => {
     expect(await readDataFile(wide, layout)).toEqual([{ inputs: { x1: [1], v: [2, 3] }, target: [0, 1] }]);
   });
 
+  it('reads quoted CSV fields whole: commas, quotes and line breaks inside quotes', async () => {
+    const path = await file('quoted.csv', 'x1,"v_0","v_1",target\n"1",2,"3",0\n\n4,"5","6","1"\n');
+    expect(await readDataFile(path, layout)).toEqual([
+      { inputs: { x1: [1], v: [2, 3] }, target: [0] },
+      { inputs: { x1: [4], v: [5, 6] }, target: [1] },
+    ]);
+    // A comma inside quotes stays in its field: one field too few to split, and its value named whole.
+    const comma = await file('comma.csv', 'x1,v_0,v_1,target\n1,"2,5",3,0\n');
+    await expect(readDataFile(comma, layout)).rejects.toThrow(/^.*comma\.csv line 2, column 'v_0': '2,5' is not a number$/);
+    const header = await file('header.csv', '"x1","v_0","v_1","target","a ""quoted"", column"\n1,2,3,0,9\n');
+    await expect(readDataFile(header, layout)).rejects.toThrow(/^.*header\.csv: unexpected column 'a "quoted", column'$/);
+    const multiline = await file('multiline.csv', 'x1,v_0,v_1,target\n1,2,3,0\n"4\n",5,6,1\n7,8,"x\ny",0\n');
+    await expect(readDataFile(multiline, layout)).rejects.toThrow(/^.*multiline\.csv line 6, column 'v_1': 'x\ny' is not a number$/);
+  });
+
   it('reads JSONL rows with numbers or arrays', async () => {
     const path = await file('a.jsonl', '{"x1":5,"v":[2,1],"target":0}\n\n{"x1":[6],"v":[4,3],"target":[1]}\n');
     expect(await readDataFile(path, layout)).toEqual([
@@ -51,6 +66,7 @@ describe('readDataFile', () => {
     ['fields.csv', 'x1,v_0,v_1,target\n1,0,1,0\n1,0,1\n', /^.*fields\.csv line 3: 3 fields, the header has 4$/],
     ['nan.csv', 'x1,v_0,v_1,target\n1,0,1,0\n1,abc,1,0\n', /^.*nan\.csv line 3, column 'v_0': 'abc' is not a number$/],
     ['blank.csv', 'x1,v_0,v_1,target\n1,,1,0\n', /^.*blank\.csv line 2, column 'v_0': '' is not a number$/],
+    ['quote.csv', 'x1,v_0,v_1,target\n1,"2,1,0\n', /^.*quote\.csv: invalid CSV: Quote Not Closed: the parsing is finished with an opening quote at line 2/],
     ['bad.jsonl', '{"x1":1,"v":[1,2],"target":0}\n{"x1":1,\n', /^.*bad\.jsonl line 2: invalid JSON \(/],
     ['array.jsonl', '[1,2]\n', /^.*array\.jsonl line 1: expected an object like \{"x1": \[0\], "target": \[1\]\}$/],
     ['unknown.jsonl', '{"x1":1,"v":[1,2],"target":0,"w":1}\n', /^.*unknown\.jsonl line 1: unknown field 'w'; expected x1, v, target$/],

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { CliError } from '../errors.js';
 import type { Example, InputLayout } from './examples.js';
 
@@ -44,33 +45,44 @@ function targetColumns(header: readonly string[], path: string): number[] {
   return columns;
 }
 
-const splitCsvLine = (line: string) => line.split(',').map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
+interface CsvRecord {
+  fields: string[];
+  /** The 1-based line the record ends on. */
+  line: number;
+}
+
+/** CSV records (RFC 4180: quoted fields may hold commas, quotes and line breaks), fields trimmed, blank lines skipped. */
+function csvRecords(text: string, path: string): CsvRecord[] {
+  try {
+    const options = { info: true as const, relax_column_count: true, skip_empty_lines: true, trim: true, bom: true, record_delimiter: ['\r\n', '\n'] };
+    const rows = parse(text, options) as unknown as { record: string[]; info: { lines: number } }[];
+    return rows.map(({ record, info }) => ({ fields: record, line: info.lines }));
+  } catch (error) {
+    throw new CliError(`${path}: invalid CSV: ${(error as Error).message}`);
+  }
+}
 
 function parseCsv(text: string, path: string, layout: readonly InputLayout[]): Example[] {
-  const lines = text.split(/\r?\n/);
-  const header = splitCsvLine(lines[0] ?? '');
+  const [headerRecord, ...records] = csvRecords(text, path);
+  const header = headerRecord?.fields ?? [];
   const columns = layout.map((input) => [input.name, inputColumns(header, input, path)] as const);
   const target = targetColumns(header, path);
   const used = new Set([...columns.flatMap(([, c]) => c), ...target]);
   const extra = header.filter((_, i) => !used.has(i));
   if (extra.length > 0) throw new CliError(`${path}: unexpected column${extra.length > 1 ? 's' : ''} ${extra.map((c) => `'${c}'`).join(', ')}`);
-  const examples: Example[] = [];
-  lines.slice(1).forEach((line, i) => {
-    if (line.trim() === '') return;
-    const at = `${path} line ${i + 2}`;
-    const fields = splitCsvLine(line);
+  return records.map(({ fields, line }) => {
+    const at = `${path} line ${line}`;
     if (fields.length !== header.length) throw new CliError(`${at}: ${fields.length} fields, the header has ${header.length}`);
     const number = (column: number) => {
       const value = Number(fields[column]);
       if (fields[column] === '' || Number.isNaN(value)) throw new CliError(`${at}, column '${header[column]}': '${fields[column]}' is not a number`);
       return value;
     };
-    examples.push({
+    return {
       inputs: Object.fromEntries(columns.map(([name, cols]) => [name, cols.map(number)])),
       target: target.map(number),
-    });
+    };
   });
-  return examples;
 }
 
 function values(value: unknown, what: string, at: string, width?: number): number[] {

@@ -1,5 +1,5 @@
 import type { TensorInfo } from '@onnxpipe/runtime';
-import { tritonDatatype } from '../dtypes.js';
+import { PLATFORM, tritonDatatype } from '../dtypes.js';
 import { CliError } from '../errors.js';
 
 export interface TritonConfigOptions {
@@ -22,7 +22,17 @@ function tensorBlock(info: TensorInfo, kind: string, maxBatchSize: number): stri
     );
   }
   const dims = (maxBatchSize > 0 ? info.shape.slice(1) : info.shape).map((d) => (typeof d === 'number' ? d : -1));
-  return ['  {', `    name: ${JSON.stringify(info.name)}`, `    data_type: ${tritonDatatype(info.dtype)}`, `    dims: [ ${dims.join(', ')} ]`, '  }'].join('\n');
+  // Triton needs dims: for a scalar (or [batch] with batching) its onnxruntime backend writes [ 1 ] and, when
+  // batching, an empty reshape; Triton refuses an empty reshape without batching.
+  const scalar = dims.length === 0;
+  return [
+    '  {',
+    `    name: ${JSON.stringify(info.name)}`,
+    `    data_type: ${tritonDatatype(info.dtype)}`,
+    `    dims: [ ${scalar ? 1 : dims.join(', ')} ]`,
+    ...(scalar && maxBatchSize > 0 ? ['    reshape { shape: [ ] }'] : []),
+    '  }',
+  ].join('\n');
 }
 
 /** A Triton `config.pbtxt` for the onnxruntime backend; dims leave out the batch dimension when batching. */
@@ -32,7 +42,7 @@ export function tritonConfig(inputs: readonly TensorInfo[], outputs: readonly Te
     `${field} [\n${infos.map((i) => tensorBlock(i, kind, maxBatchSize)).join(',\n')}\n]`;
   return [
     `name: ${JSON.stringify(name)}`,
-    'platform: "onnxruntime_onnx"',
+    `platform: ${JSON.stringify(PLATFORM)}`,
     `max_batch_size: ${maxBatchSize}`,
     block('input', inputs, 'input'),
     block('output', outputs, 'output'),

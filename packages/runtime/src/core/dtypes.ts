@@ -1,5 +1,8 @@
+import { float16BitsFrom } from './float16.js';
+
 /** Element types this package reads and writes, by their onnxruntime names. */
 export type Dtype =
+  | 'float16'
   | 'float32'
   | 'float64'
   | 'int8'
@@ -29,7 +32,9 @@ interface DtypeDef {
   onnx: number;
   /** Allowed integer range; absent for floating-point types, which take any number. */
   range?: readonly [min: number, max: number];
+  /** Whether `data` is already this dtype's storage (for float16: `Uint16Array` bit patterns, as onnxruntime takes them). */
   is(data: unknown): data is NumericArray;
+  /** Numbers to this dtype's storage; float16 rounds each to the nearest half, ties to even. */
   from(values: readonly number[]): NumericArray;
 }
 
@@ -44,6 +49,7 @@ export const DTYPES: Record<Dtype, DtypeDef> = {
   int32: { onnx: 6, range: [-(2 ** 31), 2 ** 31 - 1], is: (d) => d instanceof Int32Array, from: (v) => Int32Array.from(v) },
   int64: { onnx: 7, range: [-SAFE, SAFE], is: (d) => d instanceof BigInt64Array, from: (v) => BigInt64Array.from(v, BigInt) },
   bool: { onnx: 9, range: [0, 1], is: (d) => d instanceof Uint8Array, from: (v) => Uint8Array.from(v) },
+  float16: { onnx: 10, is: (d) => d instanceof Uint16Array, from: float16BitsFrom },
   float64: { onnx: 11, is: (d) => d instanceof Float64Array, from: (v) => Float64Array.from(v) },
   uint32: { onnx: 12, range: [0, 2 ** 32 - 1], is: (d) => d instanceof Uint32Array, from: (v) => Uint32Array.from(v) },
   uint64: { onnx: 13, range: [0, SAFE], is: (d) => d instanceof BigUint64Array, from: (v) => BigUint64Array.from(v, BigInt) },

@@ -79,9 +79,10 @@ describe('readModelInfo', () => {
     expect(() => readModelInfo(identity({ name: 's', shape: [1], elemType: DataType.STRING }), 'm')).toThrow(
       /m: input 's' has element type STRING, which is not supported \(supported: float32, /,
     );
-    expect(() => readModelInfo(identity({ name: 'h', shape: [1], elemType: DataType.FLOAT16 }), 'm')).toThrow(
-      /input 'h' has element type FLOAT16/,
+    expect(() => readModelInfo(identity({ name: 'h', shape: [1], elemType: DataType.BFLOAT16 }), 'm')).toThrow(
+      /input 'h' has element type BFLOAT16/,
     );
+    expect(readModelInfo(identity({ name: 'h', shape: [1], elemType: DataType.FLOAT16 }), 'm').inputs[0]?.dtype).toBe('float16');
     const model = onnx.ModelProto.decode(affineModel());
     const output = model.graph?.output?.[0];
     if (output) output.type = { sequenceType: { elemType: { tensorType: { elemType: DataType.FLOAT } } } };

@@ -1,5 +1,6 @@
 import type { Tensor } from 'onnxruntime-common';
 import type { Dtype, NumericArray } from './dtypes.js';
+import { float16Values } from './float16.js';
 import { nest } from './nested.js';
 import type { OutputTensor, TensorInfo } from './types.js';
 
@@ -10,7 +11,16 @@ export function outputTensor(name: string, dtype: Dtype, dims: number[], data: N
   return { name, dtype, dims, data, toArray };
 }
 
-/** Wraps an onnxruntime result tensor for a declared model output. */
+/**
+ * Wraps an onnxruntime result tensor for a declared model output. float16 data (bit patterns in a
+ * `Uint16Array`, or a `Float16Array` where the platform has one) becomes a `Float32Array` of the exact values.
+ */
 export function toOutputTensor(info: TensorInfo, tensor: Tensor): OutputTensor {
-  return outputTensor(info.name, info.dtype, [...tensor.dims], tensor.data as NumericArray);
+  const data =
+    tensor.type === 'float16'
+      ? tensor.data instanceof Uint16Array
+        ? float16Values(tensor.data)
+        : Float32Array.from(tensor.data as ArrayLike<number>)
+      : (tensor.data as NumericArray);
+  return outputTensor(info.name, info.dtype, [...tensor.dims], data);
 }

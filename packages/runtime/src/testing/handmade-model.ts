@@ -108,3 +108,27 @@ export function affineForward(a: number[][], features: number[][]): { y: number[
   const y = ha.map((row, i) => row.map((v, j) => v + (hf[i]?.[j] ?? 0) + (AFFINE.b[j] ?? 0)));
   return { y, relu: y.map((row) => row.map((v) => Math.max(v, 0))) };
 }
+
+/**
+ * A float16 model: `h` float16 [N] and `f` float32 [N] in; `h_copy` (Identity of h, float16), `h_as_float`
+ * (h cast to float32 by onnxruntime) and `f_as_half` (f cast to float16 by onnxruntime) out.
+ */
+export function float16Model(): Uint8Array {
+  const { FLOAT16 } = onnx.TensorProto.DataType;
+  return encodeModel({
+    inputs: [
+      { name: 'h', shape: ['N'], elemType: FLOAT16 },
+      { name: 'f', shape: ['N'] },
+    ],
+    outputs: [
+      { name: 'h_copy', shape: ['N'], elemType: FLOAT16 },
+      { name: 'h_as_float', shape: ['N'] },
+      { name: 'f_as_half', shape: ['N'], elemType: FLOAT16 },
+    ],
+    nodes: [
+      { op: 'Identity', inputs: ['h'], outputs: ['h_copy'] },
+      { op: 'Cast', inputs: ['h'], outputs: ['h_as_float'], attributes: { to: FLOAT } },
+      { op: 'Cast', inputs: ['f'], outputs: ['f_as_half'], attributes: { to: FLOAT16 } },
+    ],
+  });
+}
