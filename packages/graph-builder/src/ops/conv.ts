@@ -1,7 +1,8 @@
 import type { GraphBuilder } from '../ir/builder.js';
 import { formatShape, type Dim, type Value } from '../ir/types.js';
+import { convInputGradient, convWeightGradient } from './conv-grad.js';
 import { arg, sameDType } from './rules.js';
-import { dilated, leftover, perAxis, slideWindow, spatialInput, staticWindow, windowSteps, type StaticWindow, type Window } from './spatial.js';
+import { dilated, perAxis, slideWindow, spatialInput, staticWindow, windowSteps, type Window } from './spatial.js';
 import { readAttrs, type OpDef, type ResolvedAttrs } from './types.js';
 
 const convAttrs = {
@@ -45,49 +46,10 @@ function checkBias(inputs: readonly (Value | null)[], channels: Dim, node: strin
 const times = (d: Dim, k: number): Dim => (typeof d === 'number' ? d * k : '?');
 const spatialAxes = (rank: number): number[] => Array.from({ length: rank - 2 }, (_, i) => i + 2);
 
-/** Slice the spatial axes of `v` down to `sizes` where they are larger (the weight gradient's surplus taps). */
-function cropSpatial(b: GraphBuilder, v: Value, sizes: readonly number[]): Value {
-  if (v.shape.slice(2).every((d, i) => d === sizes[i])) return v;
-  const axes = spatialAxes(v.shape.length);
-  return b.op('Slice', [v, b.constant(axes.map(() => 0), 'int64'), b.constant(sizes, 'int64'), b.constant(axes, 'int64')]);
-}
-
-/**
- * The gradient of a convolution's weight [outC, inC/group, k…] from its input x [N, inC, in…] and
- * the gradient dOut [N, outC, out…] of its output: itself a convolution, of x with dOut as the
- * kernel, batch and channel axes swapped, strides and dilations swapped, the same padding; per
- * group, by moving the group into the channel axis and the group's channels into the batch
- * axis. The result has the kernel sizes plus the taps no window reached, cropped off.
- */
-function weightGradient(b: GraphBuilder, x: Value, dOut: Value, w: StaticWindow, group: number, weightShape: readonly Dim[]): Value {
-  const rank = x.shape.length;
-  const [outChannels, groupChannels] = weightShape as [number, number];
-  const rest = spatialAxes(rank);
-  const swapFirstTwo = [1, 0, ...rest];
-  let input: Value;
-  let kernel: Value;
-  if (group === 1) {
-    input = b.op('Transpose', [x], { perm: swapFirstTwo });
-    kernel = b.op('Transpose', [dOut], { perm: swapFirstTwo });
-  } else {
-    // x: [N, g·inC/g, in…] → [inC/g, g·N, in…]; dOut: [N, g·outC/g, out…] → [outC, N, out…]
-    const xGroups = b.op('Reshape', [x, b.constant([0, group, groupChannels, ...x.shape.slice(2) as number[]], 'int64')]);
-    input = b.op('Reshape', [b.op('Transpose', [xGroups], { perm: [2, 1, 0, ...rest.map((a) => a + 1)] }), b.constant([groupChannels, -1, ...x.shape.slice(2) as number[]], 'int64')]);
-    const dGroups = b.op('Reshape', [dOut, b.constant([0, group, outChannels / group, ...dOut.shape.slice(2) as number[]], 'int64')]);
-    kernel = b.op('Reshape', [b.op('Transpose', [dGroups], { perm: [1, 2, 0, ...rest.map((a) => a + 1)] }), b.constant([outChannels, -1, ...dOut.shape.slice(2) as number[]], 'int64')]);
-  }
-  const swapped = b.op('Conv', [input, kernel], { strides: w.dilations, dilations: w.strides, pads: [...w.begin, ...w.end], group });
-  return cropSpatial(b, b.op('Transpose', [swapped], { perm: swapFirstTwo }), w.kernel);
-}
-
 const biasGradient = (b: GraphBuilder, dy: Value, bias: Value | null | undefined): Value | null =>
   bias ? b.op('ReduceSum', [dy, b.constant([0, ...spatialAxes(dy.shape.length)], 'int64')], { keepdims: 0 }) : null;
 
-/**
- * Conv: X [N, C, in…], W [M, C/group, k…], optional B [M] → [N, M, out…]. The gradient of X is
- * the transposed convolution of dY with the same W, strides, dilations, groups and pads, plus as
- * output_padding the trailing inputs no window reached, so that it has X's size exactly.
- */
+/** Conv: X [N, C, in…], W [M, C/group, k…], optional B [M] → [N, M, out…]; its gradients in conv-grad.ts. */
 export const Conv: OpDef<typeof convAttrs> = {
   attrs: convAttrs,
   infer: (inputs, attrs, node) => {
@@ -108,14 +70,7 @@ export const Conv: OpDef<typeof convAttrs> = {
     const a = readAttrs(convAttrs, attrs);
     const sizes = x!.shape.slice(2);
     const win = staticWindow(slideWindow(sizes, kernelOf(w!, x!.shape.length, a.kernel_shape, name), a, name), sizes, 'Conv', name);
-    const dx = b.op('ConvTranspose', [dy!, w!], {
-      strides: win.strides,
-      dilations: win.dilations,
-      group: a.group,
-      pads: [...win.begin, ...win.end],
-      output_padding: leftover(win),
-    });
-    return [dx, weightGradient(b, x!, dy!, win, a.group, w!.shape), biasGradient(b, dy!, bias)];
+    return [convInputGradient(b, dy!, w!, win, a.group), convWeightGradient(b, x!, dy!, win, a.group, w!.shape), biasGradient(b, dy!, bias)];
   },
 };
 
@@ -190,6 +145,6 @@ export const ConvTranspose: OpDef<typeof convTransposeAttrs> = {
     const sizes = x!.shape.slice(2);
     const win = staticWindow(transposeWindow(sizes, kernelOf(w!, x!.shape.length, a.kernel_shape, name), a, name), sizes, 'ConvTranspose', name);
     const dx = b.op('Conv', [dy!, w!], { strides: win.strides, dilations: win.dilations, group: a.group, pads: [...win.begin, ...win.end] });
-    return [dx, weightGradient(b, dy!, x!, win, a.group, w!.shape), biasGradient(b, dy!, bias)];
+    return [dx, convWeightGradient(b, dy!, x!, win, a.group, w!.shape), biasGradient(b, dy!, bias)];
   },
 };

@@ -43,12 +43,42 @@ function paddingFor(w: StaticWindow): number[] {
   return [...w.begin, ...w.end.map((e, i) => e - Math.min(leftover(w)[i]!, 0))];
 }
 
+/** Whether the windows tile the input: kernel = strides, no padding, no dilation, every size a multiple of the kernel. */
+function tiles(w: StaticWindow): boolean {
+  return w.kernel.every((k, i) => w.strides[i] === k && w.dilations[i] === 1 && w.begin[i] === 0 && w.end[i] === 0 && w.in[i]! % k === 0);
+}
+
+/**
+ * A pooled tensor [N, C, out…] spread back over the windows that tile the input: each value
+ * repeated over its window, [N, C, in…]. Along the last axis by a product with a 0/1 matrix
+ * (each output sums one value times 1 and zeros: exact for finite values), along the others by
+ * Expand; onnxruntime broadcasts slowly over a short innermost axis, so neither is left to
+ * broadcasting in Equal or Mul.
+ */
+function spreadOverWindows(b: GraphBuilder, v: Value, w: StaticWindow): Value {
+  const last = w.kernel.length - 1;
+  const [outLast, inLast, kLast] = [w.out[last]!, w.in[last]!, w.kernel[last]!];
+  let spread = v;
+  if (kLast > 1) {
+    const repeat = Array.from({ length: outLast * inLast }, (_, i) => (Math.floor(i / inLast) === Math.floor((i % inLast) / kLast) ? 1 : 0));
+    spread = b.op('MatMul', [v, b.constant(repeat, v.dtype, [outLast, inLast])]);
+  }
+  if (w.kernel.slice(0, last).some((k) => k > 1)) {
+    const split = b.constant([0, 0, ...w.out.slice(0, last).flatMap((o) => [o, 1]), inLast], 'int64');
+    const repeats = b.constant([1, 1, ...w.kernel.slice(0, last).flatMap((k) => [1, k]), 1], 'int64');
+    spread = b.op('Reshape', [b.op('Expand', [b.op('Reshape', [spread, split]), repeats]), b.constant([0, 0, ...w.in], 'int64')]);
+  }
+  return spread;
+}
+
 /**
  * MaxPool: outputs Y and (optionally) Indices. The gradient goes to the elements equal to their
- * window's max: every (N, C) plane becomes a batch item, a Conv with the tap kernel lists each
- * window's elements, those equal to Y get dY, and a ConvTranspose with the same kernel adds them
- * back in place (overlapping windows add up; padding taps land in the cropped border). Tied
- * maxima in one window each get all of dY. It does not read Indices: the webgpu provider runs
+ * window's max; tied maxima in one window each get all of dY. Where the windows tile the input
+ * (the common kernel = strides case), Y and dY are spread back over their windows and dY kept
+ * where X equals Y: a few element-wise ops. Otherwise every (N, C) plane becomes a batch item,
+ * a Conv with the tap kernel lists each window's elements, those equal to Y get dY, and a
+ * ConvTranspose with the same kernel adds them back in place (overlapping windows add up;
+ * padding taps land in the cropped border). It does not read Indices: the webgpu provider runs
  * no MaxPool with an Indices output, and ScatterElements, its natural use, only on the CPU.
  */
 export const MaxPool: OpDef<typeof maxPoolAttrs> = {
@@ -63,12 +93,13 @@ export const MaxPool: OpDef<typeof maxPoolAttrs> = {
   },
   vjp: ([dy], { inputs: [x], outputs: [y], attrs, name }, b) => {
     const w = staticWindow(poolWindow(x!, readAttrs(maxPoolAttrs, attrs), name), x!.shape.slice(2), 'MaxPool', name);
+    const isMaxOf = (elements: Value, maxima: Value) => b.op('Cast', [b.op('Equal', [elements, maxima])], { to: onnxDataType[x!.dtype] });
+    if (tiles(w)) return [b.op('Mul', [isMaxOf(x!, spreadOverWindows(b, y!, w)), spreadOverWindows(b, dy!, w)])];
     const window = { strides: w.strides, dilations: w.dilations, pads: paddingFor(w) };
     const taps = tapKernel(b, w, x!.dtype);
     const planes = (v: Value, sizes: readonly number[]) => b.op('Reshape', [v, b.constant([-1, 1, ...sizes], 'int64')]);
     const elements = b.op('Conv', [planes(x!, w.in), taps], window);
-    const isMax = b.op('Cast', [b.op('Equal', [elements, planes(y!, w.out)])], { to: onnxDataType[x!.dtype] });
-    const routed = b.op('Mul', [isMax, planes(dy!, w.out)]);
+    const routed = b.op('Mul', [isMaxOf(elements, planes(y!, w.out)), planes(dy!, w.out)]);
     const spread = b.op('ConvTranspose', [routed, taps], { ...window, output_padding: leftover(w).map((r) => Math.max(r, 0)) });
     return [reshapeLike(b, spread, x!)];
   },

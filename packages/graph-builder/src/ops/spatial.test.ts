@@ -164,8 +164,105 @@ describe('shape rules', () => {
   });
 });
 
+describe('which formulation each rule takes (so that the reference cases above check every one)', () => {
+  /** The ops of the graph computing the gradient of input `wrt` of a reference case's node. */
+  function gradientGraph(op: OpName, c: Pick<ReferenceCase, 'shapes' | 'options'>, wrt: number): { ops: string[]; matMulShapes: (readonly Dim[])[] } {
+    const b = new GraphBuilder();
+    const xs = c.shapes.map((shape, i) => b.input(`x${i}`, 'float32', c.options.symbolicBatch?.includes(i) ? ['batch', ...shape.slice(1)] : shape));
+    const [out] = b.opMulti(op, xs, (c.options.attrs ?? {}) as OpAttrs<typeof op>, c.options.outputs ?? 1);
+    b.output(gradients(b, b.op('ReduceSum', [out!], { keepdims: 0 }), [xs[wrt]!])[0]!, 'result');
+    const nodes = b.close('g').nodes.filter((n) => n.name.startsWith('grad/') && !n.name.startsWith('grad/ReduceSum'));
+    return { ops: nodes.map((n) => n.op), matMulShapes: nodes.filter((n) => n.op === 'MatMul').map((n) => n.outputs[0]!.shape) };
+  }
+  const caseOf = (op: keyof typeof referenceCases, shapes: number[][], attrs: Record<string, unknown>): ReferenceCase => {
+    const found = (referenceCases[op] as readonly ReferenceCase[]).find((c) => JSON.stringify(c.shapes) === JSON.stringify(shapes) && JSON.stringify(c.options.attrs) === JSON.stringify(attrs));
+    if (!found) throw new Error(`no ${op} reference case ${JSON.stringify(shapes)} ${JSON.stringify(attrs)}`);
+    return found;
+  };
+
+  it('Conv dX: a Conv with the flipped kernel at stride 1 with ≥ 32 input channels per group or depthwise, else a ConvTranspose', () => {
+    const flipped = [
+      caseOf('Conv', [[1, 32, 4, 5], [2, 32, 3, 2], [2]], { pads: [1, 0, 2, 1], dilations: [1, 2] }),
+      caseOf('Conv', [[1, 64, 4, 4], [2, 32, 3, 3]], { group: 2, auto_pad: 'SAME_LOWER' }),
+      caseOf('Conv', [[2, 32, 9], [2, 32, 3], [2]], { dilations: [2], pads: [3, 1] }),
+      caseOf('Conv', [[1, 32, 3, 3, 3], [2, 32, 2, 3, 2]], { pads: [1, 1, 0, 0, 1, 1] }),
+      caseOf('Conv', [[2, 32, 4, 4], [2, 32, 3, 3], [2]], { auto_pad: 'SAME_UPPER' }),
+      caseOf('Conv', [[2, 4, 9, 9], [4, 1, 3, 3]], { group: 4, dilations: [2, 2], pads: [2, 1, 1, 2] }),
+    ];
+    for (const c of flipped) expect(gradientGraph('Conv', c, 0).ops).toEqual(['Reshape', 'Transpose', 'Reshape', 'Gather', 'Reshape', 'Conv']);
+    const transposed = [
+      caseOf('Conv', [[1, 32, 4, 4], [2, 32, 3, 3]], { pads: [3, 1, 1, 3] }),
+      caseOf('Conv', [[2, 3, 7, 7], [4, 3, 3, 3], [4]], {}),
+      caseOf('Conv', [[2, 3, 8, 8], [4, 3, 3, 3], [4]], { strides: [2, 2], pads: [1, 1, 1, 1] }),
+    ];
+    for (const c of transposed) expect(gradientGraph('Conv', c, 0).ops).toEqual(['ConvTranspose']);
+  });
+
+  it('Conv and ConvTranspose dW: patches and a batched MatMul (transposing the smaller operand), or the swapped convolution for depthwise, 3-D and over-budget layers', () => {
+    // patches [N, g, C/g·taps, L] · dYᵀ: the product is [N, g, C/g·taps, M/g]
+    expect(gradientGraph('Conv', caseOf('Conv', [[2, 3, 7, 7], [4, 3, 3, 3], [4]], {}), 1).matMulShapes).toEqual([[2, 1, 27, 4]]);
+    expect(gradientGraph('Conv', caseOf('Conv', [[1, 4, 8, 7], [4, 2, 3, 2], [4]], { strides: [2, 3], group: 2, pads: [1, 0, 2, 1] }), 1).matMulShapes).toEqual([[1, 2, 12, 2]]);
+    expect(gradientGraph('Conv', caseOf('Conv', [[3, 4, 7, 7], [6, 2, 3, 3], [6]], { strides: [2, 2], group: 2, pads: [1, 1, 1, 1] }), 1).matMulShapes).toEqual([['batch', 2, 18, 3]]);
+    // dY · patchesᵀ when there are more output channels than input channels × taps: [N, g, M/g, C/g·taps]
+    expect(gradientGraph('Conv', caseOf('Conv', [[2, 2, 7, 6], [9, 2, 1, 2], [9]], { strides: [2, 1], dilations: [1, 2], pads: [0, 1, 1, 0] }), 1).matMulShapes).toEqual([[2, 1, 9, 4]]);
+    expect(gradientGraph('Conv', caseOf('Conv', [[2, 2, 9], [6, 1, 1]], { strides: [4], group: 2 }), 1).matMulShapes).toEqual([[2, 2, 3, 1]]);
+    expect(gradientGraph('ConvTranspose', caseOf('ConvTranspose', [[2, 3, 4, 4], [3, 2, 3, 3], [2]], {}), 1).matMulShapes).toEqual([[2, 1, 18, 3]]);
+    // depthwise: the swapped convolution, no MatMul
+    for (const [op, c] of [
+      ['Conv', caseOf('Conv', [[2, 4, 9, 9], [4, 1, 3, 3]], { group: 4, dilations: [2, 2], pads: [2, 1, 1, 2] })],
+      ['Conv', caseOf('Conv', [[3, 2, 6, 5], [2, 1, 3, 3]], { group: 2, auto_pad: 'SAME_UPPER' })],
+      ['ConvTranspose', caseOf('ConvTranspose', [[2, 3, 4, 4], [3, 1, 3, 3]], { group: 3, strides: [2, 2], pads: [1, 1, 1, 1] })],
+    ] as const) {
+      const { ops: emitted } = gradientGraph(op, c, 1);
+      expect(emitted).not.toContain('MatMul');
+      expect(emitted.filter((o) => o === 'Conv')).toHaveLength(1);
+    }
+    // 3-D, and 64 channels × 9 taps × 64·64 positions per item (over the patch budget): the swapped convolution
+    expect(gradientGraph('Conv', caseOf('Conv', [[1, 32, 3, 3, 3], [2, 32, 2, 3, 2]], { pads: [1, 1, 0, 0, 1, 1] }), 1).ops).not.toContain('MatMul');
+    const large = gradientGraph('Conv', { shapes: [[1, 64, 64, 64], [8, 64, 3, 3]], options: { attrs: { pads: [1, 1, 1, 1] } } }, 1);
+    expect(large.ops).not.toContain('MatMul');
+  });
+
+  it('MaxPool: the mask rule where the windows tile the input, the tap-kernel convolutions otherwise', () => {
+    const tiled: [number[][], Record<string, unknown>, string[]][] = [
+      [[[2, 3, 8]], { kernel_shape: [4], strides: [4] }, ['MatMul', 'Equal', 'Cast', 'MatMul', 'Mul']],
+      [[[1, 2, 6, 5]], { kernel_shape: [2, 1], strides: [2, 1] }, ['Reshape', 'Expand', 'Reshape', 'Equal', 'Cast', 'Reshape', 'Expand', 'Reshape', 'Mul']],
+      [[[1, 2, 6, 6]], { kernel_shape: [3, 2], strides: [3, 2] }, ['MatMul', 'Reshape', 'Expand', 'Reshape', 'Equal', 'Cast', 'MatMul', 'Reshape', 'Expand', 'Reshape', 'Mul']],
+      [[[1, 2, 4, 6]], { kernel_shape: [2, 2], strides: [2, 2], auto_pad: 'SAME_UPPER', ceil_mode: 1 }, ['MatMul', 'Reshape', 'Expand', 'Reshape', 'Equal', 'Cast', 'MatMul', 'Reshape', 'Expand', 'Reshape', 'Mul']],
+      [[[1, 2, 4, 2, 6]], { kernel_shape: [2, 1, 3], strides: [2, 1, 3] }, ['MatMul', 'Reshape', 'Expand', 'Reshape', 'Equal', 'Cast', 'MatMul', 'Reshape', 'Expand', 'Reshape', 'Mul']],
+      [[[3, 2, 6, 6]], { kernel_shape: [2, 2], strides: [2, 2] }, ['MatMul', 'Reshape', 'Expand', 'Reshape', 'Equal', 'Cast', 'MatMul', 'Reshape', 'Expand', 'Reshape', 'Mul']],
+      [[[1, 2, 4, 4, 4]], { kernel_shape: [2, 2, 2], strides: [2, 2, 2] }, ['MatMul', 'Reshape', 'Expand', 'Reshape', 'Equal', 'Cast', 'MatMul', 'Reshape', 'Expand', 'Reshape', 'Mul']],
+    ];
+    for (const [shapes, attrs, expected] of tiled) expect(gradientGraph('MaxPool', caseOf('MaxPool', shapes, attrs), 0).ops.filter((o) => o !== 'Shape')).toEqual(expected);
+    // sizes not multiples of the kernel, overlapping windows, padding, dilations
+    for (const [shapes, attrs] of [
+      [[[2, 2, 5, 5]], { kernel_shape: [2, 2], strides: [2, 2] }],
+      [[[1, 2, 7, 6]], { kernel_shape: [2, 2], strides: [2, 2], auto_pad: 'VALID' }],
+      [[[1, 2, 6, 6]], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }],
+      [[[1, 2, 7, 7]], { kernel_shape: [2, 2], dilations: [2, 2] }],
+    ] as [number[][], Record<string, unknown>][]) {
+      expect(gradientGraph('MaxPool', caseOf('MaxPool', shapes, attrs), 0).ops).toContain('ConvTranspose');
+    }
+  });
+});
+
 describe('tied maxima each get the whole gradient (MaxPool, GlobalMaxPool)', () => {
-  it('in a 2×2 window and over a plane', async () => {
+  it('in overlapping windows (the tap-kernel rule)', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', 'float32', [1, 1, 3, 3]);
+    const pooled = b.op('MaxPool', [x], { kernel_shape: [2, 2] });
+    const loss = b.op('ReduceSum', [b.op('Mul', [pooled, b.constant([5, 7, 11, 13], 'float32', [1, 1, 2, 2])])], { keepdims: 0 });
+    b.output(gradients(b, loss, [x])[0]!, 'dx');
+    const graph = b.close('ties');
+    const session = await ort.InferenceSession.create(serializeModel({ graph, initializers: b.initializersOf(graph) }));
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 3, 3, 0, 3, 1, 2, 2, 0]), [1, 1, 3, 3]) });
+    await session.release();
+    // windows: {1,3,0,3} → 5 to both 3s; {3,3,3,1} → 7 to all three 3s; {0,3,2,2} → 11 and {3,1,2,0} → 13 to the centre
+    expect(Array.from(out.dx!.data as Float32Array)).toEqual([0, 12, 7, 0, 36, 0, 0, 0, 0]);
+  });
+
+
+  it('in a 2×2 window (windows tiling the input: the mask rule) and over a plane', async () => {
     const b = new GraphBuilder();
     const x = b.input('x', 'float32', [1, 1, 2, 4]);
     const pooled = b.op('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] });

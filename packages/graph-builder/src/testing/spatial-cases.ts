@@ -3,7 +3,8 @@
  * reference of spatial-reference.ts (see refcheck.ts). Strides that do and do not divide the
  * input, explicit symmetric and asymmetric pads, SAME_UPPER / SAME_LOWER / VALID, dilations,
  * groups (depthwise included), kernel sizes 1, 2, 3, 5 and non-square, batch 1, 1-D, 2-D and
- * 3-D, ceil_mode, both count_include_pad values, and a symbolic batch.
+ * 3-D, ceil_mode, both count_include_pad values, and a symbolic batch; and each formulation the
+ * rules choose between by shape (spatial.test.ts checks which one each case takes).
  */
 import type { Attrs } from '../ir/types.js';
 import type { OpName } from '../ops/index.js';
@@ -88,6 +89,16 @@ export const referenceCases = {
     conv([[1, 2, 4, 4, 3], [2, 1, 2, 2, 2], [2]], { strides: [2, 1, 2], group: 2, pads: [0, 1, 1, 1, 0, 0] }),
     conv([[3, 4, 7, 7], [6, 2, 3, 3], [6]], { strides: [2, 2], group: 2, pads: [1, 1, 1, 1] }, batched),
     conv([[3, 2, 6, 5], [2, 1, 3, 3]], { group: 2, auto_pad: 'SAME_UPPER' }, batched),
+    // more output channels than input channels × taps: the weight gradient transposes the patches, not dY
+    conv([[2, 2, 7, 6], [9, 2, 1, 2], [9]], { strides: [2, 1], dilations: [1, 2], pads: [0, 1, 1, 0] }),
+    // ≥ 32 input channels per group at stride 1: dX is a Conv with the flipped kernel (asymmetric pads, dilations, groups, SAME_LOWER, 1-D, 3-D)
+    conv([[1, 32, 4, 5], [2, 32, 3, 2], [2]], { pads: [1, 0, 2, 1], dilations: [1, 2] }),
+    conv([[1, 64, 4, 4], [2, 32, 3, 3]], { group: 2, auto_pad: 'SAME_LOWER' }),
+    conv([[2, 32, 9], [2, 32, 3], [2]], { dilations: [2], pads: [3, 1] }),
+    conv([[1, 32, 3, 3, 3], [2, 32, 2, 3, 2]], { pads: [1, 1, 0, 0, 1, 1] }),
+    conv([[2, 32, 4, 4], [2, 32, 3, 3], [2]], { auto_pad: 'SAME_UPPER' }, batched),
+    // pads wider than the window less one: the flipped-kernel Conv would need negative pads, so dX stays a ConvTranspose
+    conv([[1, 32, 4, 4], [2, 32, 3, 3]], { pads: [3, 1, 1, 3] }),
   ],
   ConvTranspose: [
     convTranspose([[2, 3, 4, 4], [3, 2, 3, 3], [2]]),
@@ -97,6 +108,8 @@ export const referenceCases = {
     convTranspose([[1, 2, 4], [2, 3, 3]], { strides: [2], output_shape: [8] }),
     convTranspose([[1, 2, 4], [2, 3, 3], [3]], { strides: [2], dilations: [2], output_padding: [1] }),
     convTranspose([[3, 4, 3, 3], [4, 2, 2, 2], [4]], { strides: [2, 2], group: 2 }, batched),
+    // a depthwise ConvTranspose: its weight gradient is the swapped convolution
+    convTranspose([[2, 3, 4, 4], [3, 1, 3, 3]], { group: 3, strides: [2, 2], pads: [1, 1, 1, 1] }),
   ],
   AveragePool: [
     ...averagePool([2, 2, 7, 7], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
@@ -129,6 +142,12 @@ export const referenceCases = {
     maxPool([2, 2, 6, 5], { kernel_shape: [2, 2], strides: [2, 2], storage_order: 1 }, { outputs: 2 }),
     maxPool([3, 2, 6, 6], { kernel_shape: [2, 2], strides: [2, 2] }, batched),
     maxPool([3, 2, 7, 5], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], ceil_mode: 1, strides: [2, 2] }, batched),
+    // windows that tile the input (kernel = strides, no padding, sizes divisible): the mask rule, 1-D to 3-D
+    maxPool([2, 3, 8], { kernel_shape: [4], strides: [4] }),
+    maxPool([1, 2, 6, 6], { kernel_shape: [3, 2], strides: [3, 2] }),
+    maxPool([1, 2, 6, 5], { kernel_shape: [2, 1], strides: [2, 1] }),
+    maxPool([1, 2, 4, 6], { kernel_shape: [2, 2], strides: [2, 2], auto_pad: 'SAME_UPPER', ceil_mode: 1 }),
+    maxPool([1, 2, 4, 2, 6], { kernel_shape: [2, 1, 3], strides: [2, 1, 3] }),
   ],
   GlobalAveragePool: [globalPool('average', [2, 3, 4, 5]), globalPool('average', [1, 2, 7]), globalPool('average', [3, 2, 3, 3], batched)],
   GlobalMaxPool: [globalPool('max', [2, 3, 4, 5]), globalPool('max', [1, 2, 7]), globalPool('max', [3, 2, 3, 3], batched)],
