@@ -18,7 +18,7 @@ import { trainer, type Batch } from '@onnxpipe/trainer';
 import { imageTensor, mnistBatches } from '../models/mnist/batches.js';
 import { confusion, formatConfusion } from '../models/mnist/confusion.js';
 import { loadMnist } from '../models/mnist/files.js';
-import { CLASSES, imageShapes, INPUT, mnistModels, OUTPUT, type MnistModelName } from '../models/mnist/model.js';
+import { CLASSES, INPUT, isMnistModelName, mnistModels, OUTPUT } from '../models/mnist/model.js';
 
 const TARGET_ACCURACY = 0.99;
 
@@ -42,8 +42,8 @@ function integerArg(name: string, value: string | undefined, min: number): numbe
   return n;
 }
 
-if (!Object.hasOwn(mnistModels, args.model!)) throw new Error(`--model must be one of ${Object.keys(mnistModels).join(', ')}, got ${JSON.stringify(args.model)}`);
-const modelName = args.model as MnistModelName;
+if (!isMnistModelName(args.model)) throw new Error(`--model must be one of ${Object.keys(mnistModels).join(', ')}, got ${JSON.stringify(args.model)}`);
+const spec = mnistModels[args.model];
 const epochs = integerArg('epochs', args.epochs, 1)!;
 const batchSize = integerArg('batch-size', args['batch-size'], 1)!;
 const seed = integerArg('seed', args.seed, 0)!;
@@ -57,9 +57,9 @@ const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
 const [train, test] = await Promise.all([loadMnist('train'), loadMnist('t10k')]);
 const trainLimit = Math.min(integerArg('train-limit', args['train-limit'], 1) ?? train.count, train.count);
 const testLimit = Math.min(integerArg('test-limit', args['test-limit'], 1) ?? test.count, test.count);
-const shape = imageShapes[modelName];
+const shape = spec.imageShape;
 
-const model = mnistModels[modelName]();
+const model = spec.build();
 console.log(summary(model));
 const trainData = mnistBatches(train, { batchSize, shape, seed, limit: trainLimit });
 const testData = mnistBatches(test, { batchSize: 1000, shape, limit: testLimit });
