@@ -11,10 +11,16 @@ import { backendSwitch, type PageBackend, type Predictor } from './backend.js';
 import { drawChart, type Series } from './chart.js';
 import { mnistImage, SIDE } from './mnist-draw.js';
 
-const EPOCHS = 3;
+/** A positive integer from the page's query string (`?epochs=1&stepsPerRun=128`, as bench/mnist-mlp.ts sets them), or `fallback`. */
+function queryInteger(name: string, fallback: number): number {
+  const value = Number(new URLSearchParams(location.search).get(name) ?? fallback);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+const EPOCHS = queryInteger('epochs', 3);
 const BATCH_SIZE = 64;
 /** Optimizer steps per onnxruntime run: small enough for a chart that moves, large enough to amortise the run. */
-const STEPS_PER_RUN = 16;
+const STEPS_PER_RUN = queryInteger('stepsPerRun', 16);
 const LEARNING_RATE = 1e-3;
 const PEN_WIDTH = 22;
 

@@ -4,7 +4,7 @@
  * The benchmark's independent reference for its CNN workloads: nothing here comes from onnxpipe
  * or TF.js.
  *
- * The network: `convs` blocks of conv (stride 1, 'same' or 'valid' padding) → relu → 2×2 max
+ * The network: `convs` blocks (none for a dense network) of conv (stride 1, 'same' or 'valid' padding) → relu → 2×2 max
  * pool (stride 2), then flatten, `hidden` dense relu layers and a dense softmax layer, with
  * sparse categorical cross-entropy (mean over the batch) on class indices.
  * Parameters: `conv_<i>.kernel` [k, k, in, filters], `conv_<i>.bias` [filters],
@@ -32,6 +32,8 @@ export interface AdamSpec {
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
+  /** AdamW's decoupled weight decay: p -= lr · decay · p (with p before the step), after the Adam update. */
+  readonly decay?: number;
 }
 
 interface ConvGeometry {
@@ -291,8 +293,8 @@ export interface CnnBatch {
 }
 
 /**
- * Trains in float64 with Adam (m̂ / (√v̂ + ε), bias-corrected) and returns every step's loss (at the
- * parameters before that step's update) and the final parameters.
+ * Trains in float64 with Adam (m̂ / (√v̂ + ε), bias-corrected; AdamW when `adam.decay` is set) and
+ * returns every step's loss (at the parameters before that step's update) and the final parameters.
  */
 export function trainCnnReference(c: CnnConfig, init: ModelState, batches: readonly CnnBatch[], steps: number, adam: AdamSpec): { losses: Float64Array; params: ModelState } {
   const layout = cnnLayout(c);
@@ -309,10 +311,11 @@ export function trainCnnReference(c: CnnConfig, init: ModelState, batches: reado
     for (const [name, p] of Object.entries(params)) {
       const g = grads[name]!;
       const [mk, vk] = [m[name]!, v[name]!];
+      const decay = adam.lr * (adam.decay ?? 0);
       for (let q = 0; q < p.length; q++) {
         mk[q] = adam.beta1 * mk[q]! + (1 - adam.beta1) * g[q]!;
         vk[q] = adam.beta2 * vk[q]! + (1 - adam.beta2) * g[q]! * g[q]!;
-        p[q]! -= (adam.lr * (mk[q]! / c1)) / (Math.sqrt(vk[q]! / c2) + adam.epsilon);
+        p[q] = p[q]! - (adam.lr * (mk[q]! / c1)) / (Math.sqrt(vk[q]! / c2) + adam.epsilon) - decay * p[q]!;
       }
     }
   }
