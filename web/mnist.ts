@@ -110,6 +110,11 @@ function showProbabilities(p: Float32Array | undefined): void {
 
 let predictor: Predictor | undefined;
 let predicting: Promise<void> = Promise.resolve();
+/**
+ * While the page trains, drawings are not predicted: onnxruntime-web's WebGPU build fails
+ * ("operation does not support unaligned accesses") when a session runs while another is created.
+ */
+let training = false;
 
 /** The model's input for one 28×28 image: the batch of 1 in whatever shape the model takes ([1, 28, 28, 1] or [1, 784]). */
 function feed(model: Predictor, image: Float32Array) {
@@ -123,6 +128,7 @@ function predictPad(): Promise<void> {
   predicting = predicting.then(async () => {
     const image = mnistImage(padInk(), pad.width, pad.height);
     showSeen(image);
+    if (training) return;
     if (!image || !predictor) return showProbabilities(undefined);
     try {
       showProbabilities((await predictor.predict(feed(predictor, image)))[OUTPUT]);
@@ -253,6 +259,8 @@ async function train(): Promise<void> {
   if (!isMnistModelName(name)) throw new Error(`unknown model ${name}`);
   const spec = mnistModels[name];
   for (const control of [trainButton, backendSelect, modelSelect]) control.disabled = true;
+  training = true;
+  await predicting;
   epochList.replaceChildren();
   setStatus('training', 'Fetching the training subset…');
   try {
@@ -311,12 +319,14 @@ async function train(): Promise<void> {
     const losses = byId('loss');
     losses.dataset.first = String(history.losses[0]![1]);
     losses.dataset.last = String(history.losses.at(-1)![1]);
+    training = false;
     await usePredictor(await backend.load(exportInference(model, params)), `${spec.title}, trained in this page`);
     setStatus('trained', `Trained ${history.steps} steps on ${backend.name} at ${rate.toFixed(1)} steps/s (${(trainingMs / 1000).toFixed(1)} s of training). The drawing now uses this model.`);
   } catch (error) {
     setStatus('error', `Training failed: ${(error as Error).message}`);
     console.error(error);
   } finally {
+    training = false;
     for (const control of [trainButton, backendSelect, modelSelect]) control.disabled = false;
   }
 }

@@ -42,7 +42,7 @@ describe('the MNIST page in chromium', () => {
       return row.indexOf(Math.max(...row));
     });
     pages = await servePages(join(tmp, 'models'));
-    browser = await launchChromium();
+    browser = await launchChromium({ webgpu: true });
   }, 90_000);
 
   afterAll(async () => {
@@ -112,6 +112,24 @@ describe('the MNIST page in chromium', () => {
       console.log(`MNIST page: ${correct}/${DIGITS} test digits right, ${agree}/${DIGITS} as in Node (labels ${labels.join('')}, page ${predicted.join('')})`);
       expect(agree).toBeGreaterThanOrEqual(DIGITS - 1);
       expect(correct).toBeGreaterThanOrEqual(DIGITS - 3);
+    });
+  });
+
+  it('predicts the same on WebGPU as on wasm', async () => {
+    await withPage('mnist-page-webgpu', async (page) => {
+      const onWasm = await predictionAfter(page, paintTestDigit(page, 3));
+      await page.selectOption('#backend', 'webgpu');
+      await page.waitForSelector('#status[data-state="ready"], #status[data-state="error"]', { timeout: 30_000 });
+      const status = (await page.locator('#status').textContent()) ?? '';
+      console.log(`MNIST page, WebGPU picked: ${status}`);
+      if (!status.startsWith('Loaded')) {
+        expect(status).toMatch(/^Cannot use webgpu: .*\. Still on wasm\.$/);
+        return;
+      }
+      expect(status).toMatch(/on webgpu\./);
+      const onWebgpu = await predictionAfter(page, paintTestDigit(page, 3));
+      expect(onWebgpu.digit).toBe(onWasm.digit);
+      onWebgpu.probabilities.forEach((p, i) => expect(Math.abs(p - onWasm.probabilities[i]!)).toBeLessThan(1e-4));
     });
   });
 
