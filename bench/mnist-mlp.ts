@@ -18,7 +18,7 @@ import { adamw, initParams, type ModelState } from '@onnxpipe/graph-builder';
 import { trainer, type Batch } from '@onnxpipe/trainer';
 import { mnistBatches } from '../models/mnist/batches.js';
 import { loadMnist } from '../models/mnist/files.js';
-import { mnistMlp } from '../models/mnist/model.js';
+import { IMAGE_SHAPE, mnistMlp } from '../models/mnist/model.js';
 import { haveChromium, launchChromium, servePages } from '../web/harness.js';
 import { trainCnnReference, type CnnBatch, type CnnConfig } from './lib/cnn-reference.js';
 import { machine, median, relDiff } from './lib/harness.js';
@@ -44,7 +44,7 @@ const TOLERANCE = 1e-4;
 const model = mnistMlp(500);
 const init = initParams(model, { seed: 5 });
 const train = await loadMnist('train');
-const batches = [...mnistBatches(train, { batchSize: BATCH, shape: [784], seed: 1 })].slice(0, steps);
+const batches = [...mnistBatches(train, { batchSize: BATCH, shape: IMAGE_SHAPE, seed: 1 })].slice(0, steps);
 
 interface NodeRow {
   readonly label: string;
@@ -60,7 +60,7 @@ async function trainNode(stepsPerRun: number, threads: number | undefined): Prom
   let n = 0;
   let started = 0;
   let last = 0;
-  await trainer(model, 'categorical_cross_entropy', adamw({ learningRate: LEARNING_RATE, decay: DECAY }), {
+  await trainer(model, 'sparse_categorical_cross_entropy', adamw({ learningRate: LEARNING_RATE, weightDecay: DECAY }), {
     log: 0,
     targetDType: 'int32',
     ...(threads === undefined ? {} : { intraOpNumThreads: threads }),

@@ -91,11 +91,11 @@ describe('scripts/mnist.ts on a subset', () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  it('trains a few steps, prints validation and the confusion matrix, writes a model the runtime loads', async () => {
+  it('trains the CNN a few steps, prints validation and the confusion matrix, writes a model the runtime loads', async () => {
     const out = join(tmp, 'mnist.onnx');
-    const { stdout } = await script('--train-limit', '640', '--test-limit', '300', '--epochs', '2', '--batch-size', '32', '--out', out);
+    const { stdout } = await script('--model', 'cnn', '--train-limit', '640', '--test-limit', '300', '--epochs', '2', '--batch-size', '32', '--out', out);
     expect(stdout).toMatch(/^training on 640 images, 2 epoch\(s\) of 20 batches of 32; validating on 300 test images$/m);
-    expect(stdout).toMatch(/^Epoch: 2\/2, Batch: 20\/20 loss: .* validation_accuracy: /m);
+    expect(stdout).toMatch(/^Epoch: 2\/2, Batch: 20\/20 .*loss: .* validation_accuracy: /m);
     const epochs = [...stdout.matchAll(/^epoch (\d)\/2: test accuracy ([\d.]+)% \((\d+)\/300\)/gm)];
     expect(epochs.map((m) => m[1])).toEqual(['1', '2']);
     expect(stdout).toMatch(/^true\\pred +0 +1 +2 +3 +4 +5 +6 +7 +8 +9 +recall$/m);
@@ -107,10 +107,10 @@ describe('scripts/mnist.ts on a subset', () => {
     const test = await loadMnist('t10k');
     const model = await loadModel(await readFile(out));
     try {
-      expect(model.inputs).toEqual([{ name: 'image', dtype: 'float32', shape: ['batch', 784] }]);
+      expect(model.inputs).toEqual([{ name: 'image', dtype: 'float32', shape: ['batch', 28, 28, 1] }]);
       expect(model.outputs.map((o) => [o.name, o.dtype, o.shape])).toEqual([['probabilities', 'float32', ['batch', 10]]]);
       const indices = Array.from({ length: 300 }, (_, i) => i);
-      const p = (await model.predict({ image: imageTensor(test, indices, [784]) })).probabilities!;
+      const p = (await model.predict({ image: imageTensor(test, indices, [28, 28, 1]) })).probabilities!;
       expect(p.dims).toEqual([300, 10]);
       let correct = 0;
       for (let i = 0; i < 300; i++) {
@@ -128,7 +128,7 @@ describe('scripts/mnist.ts on a subset', () => {
   }, 120_000);
 
   it('names a bad option and what it expects', async () => {
-    await expect(script('--model', 'resnet')).rejects.toThrow(/--model must be one of mlp, mlp500\b.*, got "resnet"/);
+    await expect(script('--model', 'resnet')).rejects.toThrow(/--model must be one of cnn, mlp, mlp500, got "resnet"/);
     await expect(script('--epochs', '0')).rejects.toThrow(/--epochs must be an integer >= 1, got "0"/);
     await expect(script('--learning-rate', 'fast')).rejects.toThrow(/--learning-rate must be a positive number, got "fast"/);
   }, 60_000);

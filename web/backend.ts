@@ -3,7 +3,7 @@
  * WebGPU build, downloaded only when the user picks WebGPU.
  */
 import type { LossOptions, ModelLike, Optimizer } from '@onnxpipe/graph-builder';
-import { loadModel } from '@onnxpipe/runtime';
+import { loadModel, type Model } from '@onnxpipe/runtime';
 import { trainer, type Trainer, type TrainerOptions } from '@onnxpipe/trainer';
 
 export type BackendName = 'wasm' | 'webgpu';
@@ -27,19 +27,21 @@ export interface PageBackend {
   trainer(model: ModelLike, loss: LossOptions['loss'], optimizer: Optimizer, options?: TrainerOptions): Trainer;
 }
 
+/** A runtime model as the pages use it. */
+export function predictor(model: Model): Predictor {
+  return {
+    inputShapes: Object.fromEntries(model.inputs.map((i) => [i.name, i.shape ?? []])),
+    async predict(feeds) {
+      const out = await model.predict(feeds);
+      return Object.fromEntries(Object.entries(out).map(([name, t]) => [name, t.data as Float32Array]));
+    },
+    close: () => model.close(),
+  };
+}
+
 const wasm: PageBackend = {
   name: 'wasm',
-  async load(source) {
-    const model = await loadModel(source);
-    return {
-      inputShapes: Object.fromEntries(model.inputs.map((i) => [i.name, i.shape ?? []])),
-      async predict(feeds) {
-        const out = await model.predict(feeds);
-        return Object.fromEntries(Object.entries(out).map(([name, t]) => [name, t.data as Float32Array]));
-      },
-      close: () => model.close(),
-    };
-  },
+  load: async (source) => predictor(await loadModel(source)),
   trainer: (model, loss, optimizer, options) => trainer(model, loss, optimizer, options),
 };
 

@@ -6,7 +6,7 @@ import { adamw, exportInference, type ModelState } from '@onnxpipe/graph-builder
 import type { Batch } from '@onnxpipe/trainer';
 import { mnistBatches } from '../models/mnist/batches.js';
 import { mnistSet, type MnistSet } from '../models/mnist/idx.js';
-import { CLASSES, INPUT, isMnistModelName, mnistModels, OUTPUT } from '../models/mnist/model.js';
+import { CLASSES, IMAGE_SHAPE, INPUT, isMnistModelName, mnistModels, OUTPUT } from '../models/mnist/model.js';
 import { backendSwitch, type PageBackend, type Predictor } from './backend.js';
 import { drawChart, type Series } from './chart.js';
 import { mnistImage, SIDE } from './mnist-draw.js';
@@ -265,8 +265,8 @@ async function train(): Promise<void> {
   setStatus('training', 'Fetching the training subset…');
   try {
     const [train, test] = await Promise.all([mnistSubset('train'), mnistSubset('t10k')]);
-    const batches = mnistBatches(train, { batchSize: BATCH_SIZE, shape: spec.imageShape, seed });
-    const validation = mnistBatches(test, { batchSize: 500, shape: spec.imageShape });
+    const batches = mnistBatches(train, { batchSize: BATCH_SIZE, shape: IMAGE_SHAPE, seed });
+    const validation = mnistBatches(test, { batchSize: 500, shape: IMAGE_SHAPE });
     const history: History = { losses: [], accuracies: [], validation: [], steps: EPOCHS * batches.length };
     byId('train-note').textContent =
       `${spec.title}, AdamW (learning rate ${LEARNING_RATE}), ${EPOCHS} epochs of the first ${train.count} training images in batches of ${BATCH_SIZE}, ` +
@@ -280,7 +280,7 @@ async function train(): Promise<void> {
     let lastStepAt = 0;
     const stepsPerSecond = byId('steps-per-second');
     const params: ModelState = await backend
-      .trainer(model, 'categorical_cross_entropy', adamw({ learningRate: LEARNING_RATE }), { seed, log: 0, targetDType: 'int32' })
+      .trainer(model, 'sparse_categorical_cross_entropy', adamw({ learningRate: LEARNING_RATE }), { seed, log: 0, targetDType: 'int32' })
       .metric('accuracy')
       .validate(validation as Iterable<Batch>)
       .on('epochStarted', () => {
