@@ -1,13 +1,16 @@
 /**
  * The benchmark's float64 CNN (bench/lib/cnn-reference.ts), which gates every contender's CNN
  * training: its gradients against central finite differences, its forward pass against TF.js's
- * conv2d / maxPool (an independent implementation, float32), and its training on MNIST.
+ * conv2d / maxPool (an independent implementation, float32), and its training on MNIST; and
+ * onnxpipe's contender (bench/lib/onnxpipe-cnn.ts) against it.
  */
 import { seededRandom } from '@onnxpipe/graph-builder';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cnnTiny, cnnData, evaluateCnn, initialCnnParams } from '../bench/lib/cnn.js';
 import { cnnGradients, cnnLayout, cnnLoss, trainCnnReference, type CnnConfig } from '../bench/lib/cnn-reference.js';
+import { fromOnnxpipeLayout, toOnnxpipeLayout, trainOnnxpipeCnn } from '../bench/lib/onnxpipe-cnn.js';
+import { copyState } from '../bench/lib/workloads.js';
 
 /** Every padding and an even 'same' kernel (one more zero after than before), two pools, a hidden layer. */
 const config: CnnConfig = {
@@ -109,5 +112,31 @@ describe('the float64 CNN reference', () => {
     const mean = (xs: Float64Array) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(losses.subarray(100))).toBeLessThan(0.85 * mean(losses.subarray(0, 20)));
     expect(evaluateCnn(w, params, evalBatch)).toBeLessThan(evaluateCnn(w, init, evalBatch));
+  });
+});
+
+describe('the onnxpipe CNN contender', () => {
+  it('moves conv kernels between [k, k, in, filters] and [filters, in, k, k]', () => {
+    const data = Float32Array.from({ length: 2 * 3 * 4 * 5 }, (_, i) => i);
+    const onnx = toOnnxpipeLayout({ 'conv_0.kernel': { data, dims: [2, 3, 4, 5] }, 'dense_0.bias': { data: Float32Array.of(1, 2), dims: [2] } });
+    expect(onnx['conv_0.kernel']!.dims).toEqual([5, 4, 2, 3]);
+    // [ky, kx, c, f] = [1, 2, 3, 4] sits at ((1·3 + 2)·4 + 3)·5 + 4 in the first, at ((4·4 + 3)·2 + 1)·3 + 2 in the second
+    expect(onnx['conv_0.kernel']!.data[((4 * 4 + 3) * 2 + 1) * 3 + 2]).toBe(((1 * 3 + 2) * 4 + 3) * 5 + 4);
+    expect([...onnx['dense_0.bias']!.data]).toEqual([1, 2]);
+    const back = fromOnnxpipeLayout(onnx);
+    expect(back['conv_0.kernel']!.dims).toEqual([2, 3, 4, 5]);
+    expect([...back['conv_0.kernel']!.data]).toEqual([...data]);
+  });
+
+  it('trains the tiny CNN on dithered MNIST as the float64 network does', async () => {
+    const w = cnnTiny(6);
+    const init = initialCnnParams(w);
+    const { batches, evalBatch } = await cnnData(w, w.steps);
+    const reference = trainCnnReference(w.config, init, batches, w.steps, w.optimizer);
+    for (const stepsPerRun of [1, 3]) {
+      const run = await trainOnnxpipeCnn(w, copyState(init), batches, w.steps, { stepsPerRun, threads: 1 });
+      run.losses.forEach((l, i) => expect(Math.abs(l - reference.losses[i]!) / reference.losses[i]!, `step ${i + 1}, K=${stepsPerRun}`).toBeLessThan(1e-5));
+      expect(evaluateCnn(w, run.params, evalBatch)).toBeCloseTo(evaluateCnn(w, reference.params, evalBatch), 5);
+    }
   });
 });

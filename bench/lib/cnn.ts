@@ -91,18 +91,25 @@ export function initialCnnParams(w: CnnWorkload): ModelState {
   return params;
 }
 
-/** `count` batches of the first training images, in order, and a fixed evaluation batch of test images. */
+/**
+ * `count` batches of the first training images, in order, and a fixed evaluation batch of test
+ * images. Training pixels get a seeded dither below one grey level (+[0, 1/255)): MNIST's blank
+ * background otherwise makes pooling windows of equal maxima, where the gradient rules differ
+ * (TF.js and the reference give dY to the first maximum, onnxpipe's MaxPool to every one) and
+ * the contenders would part after a few steps for that reason alone.
+ */
 export async function cnnData(w: CnnWorkload, count: number): Promise<{ batches: CnnBatch[]; evalBatch: CnnBatch }> {
   const [train, test] = await Promise.all([loadMnist('train'), loadMnist('t10k')]);
   const pixels = w.config.height * w.config.width * w.config.channels;
   if (pixels !== train.rows * train.cols) throw new Error(`${w.name}: images of ${pixels} pixels, MNIST has ${train.rows * train.cols}`);
-  const slice = (set: typeof train, from: number, n: number): CnnBatch => ({
-    images: Float32Array.from(set.images.subarray(from * pixels, (from + n) * pixels), (p) => p / 255),
+  const dither = seededRandom(w.seed * 7919 + 3);
+  const slice = (set: typeof train, from: number, n: number, dithered: boolean): CnnBatch => ({
+    images: Float32Array.from(set.images.subarray(from * pixels, (from + n) * pixels), (p) => (p + (dithered ? dither() : 0)) / 255),
     labels: Int32Array.from(set.labels.subarray(from, from + n)),
   });
   const usable = Math.floor(train.count / w.batch);
-  const batches = Array.from({ length: Math.min(count, usable) }, (_, i) => slice(train, i * w.batch, w.batch));
-  return { batches, evalBatch: slice(test, 0, w.evalSize) };
+  const batches = Array.from({ length: Math.min(count, usable) }, (_, i) => slice(train, i * w.batch, w.batch, true));
+  return { batches, evalBatch: slice(test, 0, w.evalSize, false) };
 }
 
 /** The float64 loss of `params` (reference layout) on `batch`: one scorer for every contender. */
