@@ -79,7 +79,15 @@ export async function benchCnn(w: CnnWorkload, o: CnnBenchOptions): Promise<Work
     tf('wasm', 'layers'),
     tf('wasm', 'custom'),
   ];
-  const { contenders, plan, tfjsChoice } = await selectContenders(scorer, all, { quick: o.quick, calibSteps: 2, maxRunMs: o.maxRunMs, repRunMs: o.repRunMs });
+  // TF.js takes seconds (wasm) to minutes (cpu) per step of the CNN: one calibration step, and runs of 3 steps at least, then 2
+  const { contenders, plan, tfjsChoice } = await selectContenders(scorer, all, {
+    quick: o.quick,
+    calibSteps: 1,
+    tfjsTries: 1,
+    maxRunMs: o.maxRunMs,
+    repRunMs: o.repRunMs,
+    minSteps: { first: 3, later: 2 },
+  });
   const timing = await timeContenders(scorer, contenders, { reps: o.reps, plan, reference, tolerances: () => tolerances[w.name] });
   const { results } = timing;
   const checks = [...anchors, ...timing.checks];

@@ -217,8 +217,14 @@ export interface StepPlan {
   readonly later: number;
 }
 
-/** Full-length runs where they fit `maxRunMs`; slower contenders get fewer steps (first run at least 20, later ones at least 10). */
-export function planSteps(w: Pick<Timed, 'steps'>, contenders: readonly Contender[], perStep: ReadonlyMap<string, number>, maxRunMs: number, repRunMs: number): Map<string, StepPlan> {
+/** The fewest steps a shortened run may have. */
+export interface MinSteps {
+  readonly first: number;
+  readonly later: number;
+}
+
+/** Full-length runs where they fit `maxRunMs`; slower contenders get fewer steps (by default the first run at least 20, later ones at least 10). */
+export function planSteps(w: Pick<Timed, 'steps'>, contenders: readonly Contender[], perStep: ReadonlyMap<string, number>, maxRunMs: number, repRunMs: number, min: MinSteps = { first: 20, later: 10 }): Map<string, StepPlan> {
   const plan = new Map<string, StepPlan>();
   for (const c of contenders) {
     const ms = perStep.get(c.id);
@@ -226,8 +232,8 @@ export function planSteps(w: Pick<Timed, 'steps'>, contenders: readonly Contende
       plan.set(c.id, { first: w.steps, later: w.steps });
       continue;
     }
-    const first = ms * w.steps <= maxRunMs ? w.steps : stepsWithin(maxRunMs, ms, 20, w.steps);
-    const later = ms * w.steps <= repRunMs ? w.steps : stepsWithin(repRunMs, ms, 10, w.steps);
+    const first = ms * w.steps <= maxRunMs ? w.steps : stepsWithin(maxRunMs, ms, min.first, w.steps);
+    const later = ms * w.steps <= repRunMs ? w.steps : stepsWithin(repRunMs, ms, min.later, w.steps);
     plan.set(c.id, { first, later });
     if (first < w.steps) console.log(`${c.label}: ~${ms.toPrecision(3)} ms/step, ${w.steps} steps would take ~${((ms * w.steps) / 1000).toFixed(0)} s: timed on ${first} steps, then ${later}`);
   }
@@ -257,12 +263,20 @@ export type TfjsChoice = Record<string, { chosen: Api; calibration: Record<strin
 export async function selectContenders(
   w: Pick<Timed, 'steps'>,
   contenders: readonly Contender[],
-  o: { readonly quick: boolean; readonly calibSteps: number; readonly maxRunMs: number; readonly repRunMs: number },
+  o: {
+    readonly quick: boolean;
+    readonly calibSteps: number;
+    readonly maxRunMs: number;
+    readonly repRunMs: number;
+    /** Calibration runs per TF.js contender, the best one counting (default 2). */
+    readonly tfjsTries?: number;
+    readonly minSteps?: MinSteps;
+  },
 ): Promise<{ contenders: Contender[]; plan: Map<string, StepPlan>; tfjsChoice: TfjsChoice }> {
   if (o.quick) return { contenders: contenders.filter((c) => c.id !== 'tfjs-cpu-layers' && c.id !== 'tfjs-wasm-custom'), plan: new Map(), tfjsChoice: {} };
   let kept = [...contenders];
   const tfjsChoice: TfjsChoice = {};
-  const perStep = await calibrate(kept, o.calibSteps, (c) => (c.group === 'tfjs' ? 2 : 1));
+  const perStep = await calibrate(kept, o.calibSteps, (c) => (c.group === 'tfjs' ? (o.tfjsTries ?? 2) : 1));
   for (const backend of ['cpu', 'wasm'] as const) {
     const layers = perStep.get(`tfjs-${backend}-layers`)!;
     const custom = perStep.get(`tfjs-${backend}-custom`)!;
@@ -271,7 +285,7 @@ export async function selectContenders(
     console.log(`TF.js ${backend}: layers API ${layers.toPrecision(3)} ms/step, custom loop ${custom.toPrecision(3)} ms/step over ${o.calibSteps} steps -> timing the ${chosen === 'custom' ? 'custom loop' : 'layers API'}`);
     kept = kept.filter((c) => c.id !== `tfjs-${backend}-${chosen === 'custom' ? 'layers' : 'custom'}`);
   }
-  return { contenders: kept, plan: planSteps(w, kept, perStep, o.maxRunMs, o.repRunMs), tfjsChoice };
+  return { contenders: kept, plan: planSteps(w, kept, perStep, o.maxRunMs, o.repRunMs, o.minSteps), tfjsChoice };
 }
 
 export interface TimingOptions {
