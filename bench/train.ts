@@ -1,15 +1,15 @@
 /**
  * Training benchmark: onnxpipe (fused K steps per onnxruntime run, and one run per step)
  * against TensorFlow.js (cpu and wasm backends) and a hand-written typed-array loop, on
- * the XOR guide and a larger two-input MLP. Every contender starts from the same
- * parameters and trains on the same batches; the run fails (exit code 1) when their
- * losses disagree.
+ * the XOR guide and a larger two-input MLP; and onnxpipe against TensorFlow.js on MNIST CNNs
+ * (bench/lib/cnn-bench.ts). Every contender starts from the same parameters and trains on
+ * the same batches; the run fails (exit code 1) when their losses disagree.
  *
  *   tsx --conditions=source bench/train.ts            full run, results in bench/results/train.json
  *   tsx --conditions=source bench/train.ts --quick    smoke run: few steps, one repetition, same gates
  *                                                     (TF.js: the custom loop on cpu, the layers API on wasm)
  *
- * Options: --reps N (default 3), --only xor|mlp, --max-run-s S (default 60: a contender whose
+ * Options: --reps N (default 3), --only xor|mlp|cnn, --max-run-s S (default 60: a contender whose
  * full run would take longer is timed on fewer steps), --out FILE (JSON; --quick and --only write none unless given).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -18,9 +18,8 @@ import { DEFAULT_STEPS_PER_RUN } from '@onnxpipe/trainer';
 import {
   benchArgs,
   cachedReference,
-  calibrate,
   machine,
-  planSteps,
+  selectContenders,
   printChecks,
   table,
   timeContenders,
@@ -29,32 +28,22 @@ import {
   type ContenderResult,
   type Reference,
   type RunOutput,
-  type StepPlan,
+  type WorkloadReport,
   type Tolerances,
 } from './lib/harness.js';
 import { trainOnnxpipe, trainRawOrt, trainerBatches } from './lib/onnxpipe.js';
 import { trainPlain } from './lib/plain.js';
 import { trainTf, useBackend, wasmFeatures, type Api, type Backend } from './lib/tfjs.js';
-import { copyState, flopsPerStep, initialParams, workloadData, type Workload } from './lib/workloads.js';
+import { benchCnn } from './lib/cnn-bench.js';
+import { copyState, flopsPerStep, initialParams, timed, workloadData, type Workload } from './lib/workloads.js';
 
-const { quick, reps, maxRunMs, only, out: outOption, workloads } = benchArgs();
+const { quick, reps, maxRunMs, only, out: outOption, workloads, cnnWorkloads } = benchArgs({ cnn: true });
 /** Later repetitions of a slow contender are shortened to fit this. */
 const repRunMs = Math.min(maxRunMs, 15_000);
 const out = outOption ?? (quick || only !== undefined ? undefined : 'bench/results/train.json');
 
 const KS = [32, 64, 128, 256];
 const tolerances: Record<Workload['name'], Tolerances> = { xor: { early: 1e-4, final: 1e-3 }, mlp: { early: 1e-4, final: 0.03 } };
-
-interface WorkloadReport {
-  readonly workload: Workload;
-  readonly flopsPerStep: number;
-  readonly reference: string;
-  readonly tfjsChoice: Record<string, { chosen: Api; calibration: Record<string, number> }>;
-  readonly results: ContenderResult[];
-  readonly checks: Check[];
-  readonly targets: { what: string; value: number; goal: number; met: boolean }[];
-  readonly seconds: number;
-}
 
 const tfLabel = (backend: Backend, api: Api) => `TF.js ${backend} (${api === 'layers' ? 'layers API, trainOnBatch' : 'custom loop, minimize'})`;
 
@@ -106,10 +95,9 @@ function referenceFor(w: Workload): Reference {
   const init = initialParams(w);
   const tb = trainerBatches(w, batches);
   return cachedReference(
-    w,
+    timed(w, evalBatch),
     `onnxpipe trainer, K=${DEFAULT_STEPS_PER_RUN}, 1 thread, run separately (untimed)`,
     (steps) => trainOnnxpipe(w, copyState(init), tb, steps, { stepsPerRun: DEFAULT_STEPS_PER_RUN, threads: 1 }),
-    evalBatch,
   );
 }
 
@@ -118,31 +106,12 @@ async function bench(w: Workload): Promise<WorkloadReport> {
   const { evalBatch } = data.get(w)!;
   const reference = referenceFor(w);
   await reference.at(w.steps);
-  let contenders = contendersFor(w);
+  const contenders = contendersFor(w);
   console.log(`\n## ${w.title}\n${w.steps} steps, ${reps} repetition(s); reference for the gates: ${reference.label}`);
 
-  // Calibration (full runs only): a short run of each contender, which also warms it up,
-  // picks the faster TF.js API per backend and the step counts of slow contenders.
-  let plan = new Map<string, StepPlan>();
-  const tfjsChoice: WorkloadReport['tfjsChoice'] = {};
-  if (quick) {
-    // each TF.js API once, each backend once: every code path, half the time
-    contenders = contenders.filter((c) => c.id !== 'tfjs-cpu-layers' && c.id !== 'tfjs-wasm-custom');
-  } else {
-    const calibSteps = w.name === 'xor' ? 300 : 2;
-    const perStep = await calibrate(contenders, calibSteps, (c) => (c.group === 'tfjs' ? 2 : 1));
-    for (const backend of ['cpu', 'wasm'] as const) {
-      const layers = perStep.get(`tfjs-${backend}-layers`)!;
-      const custom = perStep.get(`tfjs-${backend}-custom`)!;
-      const chosen: Api = custom < layers ? 'custom' : 'layers';
-      tfjsChoice[backend] = { chosen, calibration: { 'layers ms/step': layers, 'custom ms/step': custom } };
-      console.log(`TF.js ${backend}: layers API ${layers.toPrecision(3)} ms/step, custom loop ${custom.toPrecision(3)} ms/step over ${calibSteps} steps -> timing the ${chosen === 'custom' ? 'custom loop' : 'layers API'}`);
-      contenders = contenders.filter((c) => c.id !== `tfjs-${backend}-${chosen === 'custom' ? 'layers' : 'custom'}`);
-    }
-    plan = planSteps(w, contenders, perStep, maxRunMs, repRunMs);
-  }
-
-  const { results, checks } = await timeContenders(w, contenders, { reps, plan, evalBatch, reference, tolerances: () => tolerances[w.name] });
+  const { contenders: timedContenders, plan, tfjsChoice } = await selectContenders(w, contenders, { quick, calibSteps: w.name === 'xor' ? 300 : 2, maxRunMs, repRunMs });
+  const scorer = timed(w, evalBatch);
+  const { results, checks } = await timeContenders(scorer, timedContenders, { reps, plan, reference, tolerances: () => tolerances[w.name] });
   const byId = new Map(results.map((r) => [r.id, r]));
   const tfIds = results.filter((r) => r.group === 'tfjs').sort((a, b) => a.msPerStep - b.msPerStep);
   const bestTf = tfIds[0]!;
@@ -152,7 +121,7 @@ async function bench(w: Workload): Promise<WorkloadReport> {
   const fallback = byId.get(`onnxpipe-k${DEFAULT_STEPS_PER_RUN}`)!;
   const marks: Record<string, string> = { [best.id]: '(best K)' };
 
-  console.log(`\n${table(w, results, [{ label: 'vs hand-written', baseline: 'plain' }, { label: 'vs best TF.js', baseline: bestTf.id }], marks)}`);
+  console.log(`\n${table(scorer, results, [{ label: 'vs hand-written', baseline: 'plain' }, { label: 'vs best TF.js', baseline: bestTf.id }], marks)}`);
   console.log('speedups: > 1 means the row is faster (baseline ms/step / row ms/step); * total projected from ms/step');
 
   const targets =
@@ -185,6 +154,7 @@ const reports: WorkloadReport[] = [];
 let crashed: unknown;
 try {
   for (const w of workloads) reports.push(await bench(w));
+  for (const w of cnnWorkloads) reports.push(await benchCnn(w, { quick, reps, maxRunMs, repRunMs }));
 } catch (error) {
   crashed = error;
   console.error(`\nbenchmark failed: ${(error as Error).stack ?? error}`);

@@ -1,11 +1,12 @@
 /**
  * The XOR page: loads models/xor.onnx (written by `pnpm xor`), shows its truth table and its
- * output over [0, 1]², and trains the same model from scratch in the page on request.
+ * output over [0, 1]², and trains the same model from scratch in the page on request, on wasm or,
+ * when picked, WebGPU.
  */
 import { exportInference, input, sgd, type ModelLike, type ModelState } from '@onnxpipe/graph-builder';
-import { loadModel, type Model } from '@onnxpipe/runtime';
-import { trainer, type Batch } from '@onnxpipe/trainer';
+import type { Batch } from '@onnxpipe/trainer';
 import { xorBatches } from '../models/xor.js';
+import { backendSwitch, markFirstPredictions, type PageBackend, type Predictor } from './backend.js';
 
 const OUTPUT = 'dense_1';
 const GRID = 64;
@@ -21,6 +22,8 @@ const epochText = byId('epoch');
 const lossText = byId('loss');
 const lossHistory = byId<HTMLOListElement>('loss-history');
 const canvas = byId<HTMLCanvasElement>('heatmap');
+const colorbar = byId<HTMLCanvasElement>('colorbar');
+const backendSelect = byId<HTMLSelectElement>('backend');
 const rows = [...byId('truth-table').querySelectorAll<HTMLTableRowElement>('tbody tr')];
 
 type PageState = 'loading' | 'ready' | 'training' | 'trained' | 'error';
@@ -54,9 +57,36 @@ function color(p: number): [number, number, number] {
   return end.map((c) => Math.round(255 + (c - 255) * t)) as [number, number, number];
 }
 
+/**
+ * Tick labels along an axis: `value` sits at the centre of its heatmap pixel, (63 v + 0.5) / 64
+ * of the way along (from the left, or from the bottom when `vertical`).
+ */
+function ticks(container: HTMLElement, values: readonly number[], vertical: boolean, cells = GRID): void {
+  container.replaceChildren(
+    ...values.map((v) => {
+      const tick = document.createElement('span');
+      const at = (100 * (v * (cells - 1) + 0.5)) / cells;
+      if (vertical) tick.style.top = `${100 - at}%`;
+      else tick.style.left = `${at}%`;
+      tick.textContent = String(v);
+      tick.dataset.value = String(v);
+      return tick;
+    }),
+  );
+}
+
+function drawAxes(): void {
+  ticks(byId('x-ticks'), [0, 0.25, 0.5, 0.75, 1], false);
+  ticks(byId('y-ticks'), [0, 0.25, 0.5, 0.75, 1], true);
+  ticks(byId('colorbar-ticks'), [0, 0.5, 1], true, colorbar.height);
+  const bar = new ImageData(1, colorbar.height);
+  for (let r = 0; r < colorbar.height; r++) bar.data.set([...color(1 - r / (colorbar.height - 1)), 255], 4 * r);
+  colorbar.getContext('2d')!.putImageData(bar, 0, 0);
+}
+
 /** Runs the model on the truth table and on the grid (one 4096-row batch), and draws both. */
-async function show(model: Model): Promise<void> {
-  const outTable = (await model.predict(table))[OUTPUT]!.data as Float32Array;
+async function show(model: Predictor): Promise<void> {
+  const outTable = (await model.predict(table))[OUTPUT]!;
   rows.forEach((row, i) => {
     const p = outTable[i]!;
     row.dataset.prediction = String(p);
@@ -64,7 +94,7 @@ async function show(model: Model): Promise<void> {
     row.querySelector('.prediction')!.textContent = p.toFixed(4);
   });
 
-  const outGrid = (await model.predict(grid))[OUTPUT]!.data as Float32Array;
+  const outGrid = (await model.predict(grid))[OUTPUT]!;
   const image = new ImageData(GRID, GRID);
   outGrid.forEach((p, i) => {
     image.data.set([...color(p), 255], 4 * i);
@@ -73,7 +103,7 @@ async function show(model: Model): Promise<void> {
 }
 
 async function showParams(model: ModelLike, params: ModelState): Promise<void> {
-  const loaded = await loadModel(exportInference(model, params));
+  const loaded = await backend.load(exportInference(model, params));
   try {
     await show(loaded);
   } finally {
@@ -87,13 +117,15 @@ const afterPaint = () => new Promise<void>((resolve) => requestAnimationFrame(()
 async function loadSaved(): Promise<void> {
   const url = `${import.meta.env.BASE_URL}models/xor.onnx`;
   try {
-    const model = await loadModel(url);
+    const model = await backend.load(url);
     try {
       await show(model);
     } finally {
       await model.close();
     }
-    setStatus('ready', `Loaded models/xor.onnx (opset ${model.opset}).`);
+    markFirstPredictions(statusText);
+    sourceText.textContent = 'models/xor.onnx';
+    setStatus('ready', `Loaded models/xor.onnx on ${backend.name}.`);
   } catch (error) {
     setStatus('error', `Cannot show models/xor.onnx: ${(error as Error).message}. Run \`pnpm xor\` to write it; training below still works.`);
     console.error(error);
@@ -114,7 +146,8 @@ async function train(): Promise<void> {
     .dense(8, { activation: 'tanh' })
     .dense(1, { activation: 'sigmoid' });
   try {
-    await trainer(model, 'binary_cross_entropy', sgd({ learningRate: LEARNING_RATE }), { seed, log: 0 })
+    await backend
+      .trainer(model, 'binary_cross_entropy', sgd({ learningRate: LEARNING_RATE }), { seed, log: 0 })
       .on('iterationCompleted', (s) => {
         lossText.textContent = `loss ${s.metrics.loss!.toFixed(4)}`;
       })
@@ -131,15 +164,26 @@ async function train(): Promise<void> {
         await afterPaint();
       })
       .run(xorBatches(32, seed) as Iterable<Batch>, {}, { epochs: EPOCHS, iterations: ITERATIONS });
-    setStatus('trained', `Trained ${EPOCHS * ITERATIONS} steps in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+    setStatus('trained', `Trained ${EPOCHS * ITERATIONS} steps on ${backend.name} in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   } catch (error) {
     setStatus('error', `Training failed: ${(error as Error).message}`);
     console.error(error);
   } finally {
     trainButton.disabled = false;
+    backendSelect.disabled = false;
   }
 }
 
-trainButton.addEventListener('click', () => void train());
-await loadSaved();
+let backend: PageBackend;
+const useBackend = backendSwitch(backendSelect, statusText, async (chosen) => {
+  backend = chosen;
+  await loadSaved();
+});
+
+drawAxes();
+trainButton.addEventListener('click', () => {
+  backendSelect.disabled = true;
+  void train();
+});
+await useBackend('wasm');
 trainButton.disabled = false;

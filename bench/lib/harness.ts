@@ -6,7 +6,9 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ModelState } from '@onnxpipe/graph-builder';
-import { evaluateLoss, flopsPerStep, mlp, xor, type Batch, type Workload } from './workloads.js';
+import { cnn, cnnTiny, type CnnWorkload } from './cnn.js';
+import type { Api } from './tfjs.js';
+import { mlp, xor, type Workload } from './workloads.js';
 
 export interface RunOutput {
   /** Loss of every step, as the contender reported it. */
@@ -18,6 +20,18 @@ export interface RunOutput {
 }
 
 export type Group = 'onnxpipe' | 'profile' | 'tfjs' | 'plain' | 'device';
+
+/** What the harness needs of a workload. */
+export interface Timed {
+  readonly name: string;
+  /** Steps of a full-length run. */
+  readonly steps: number;
+  readonly flopsPerStep: number;
+  /** Whether the table shows GFLOP/s (not for XOR, whose steps are too small for it to mean anything). */
+  readonly gflopsColumn: boolean;
+  /** The float64 loss of final parameters on the workload's fixed evaluation batch: one scorer for every contender. */
+  readonly evaluate: (params: ModelState) => number;
+}
 
 export interface Contender {
   readonly id: string;
@@ -105,7 +119,7 @@ export async function measure(c: Contender, steps: number): Promise<{ output: Ru
 }
 
 /** Compare one run with the reference: losses of steps 1..11 and the final eval loss. */
-export async function gate(w: Workload, c: Contender, output: RunOutput, evalBatch: Batch, reference: Reference, tol: Tolerances): Promise<{ checks: Check[]; evalLoss: number }> {
+export async function gate(w: Timed, c: Contender, output: RunOutput, reference: Reference, tol: Tolerances): Promise<{ checks: Check[]; evalLoss: number }> {
   const steps = output.losses.length;
   const ref = await reference.at(steps);
   const checks: Check[] = [];
@@ -116,13 +130,13 @@ export async function gate(w: Workload, c: Contender, output: RunOutput, evalBat
   }
   const i = worst.i;
   checks.push({ contender: c.id, what: `loss at step ${i + 1} (worst of steps 1-${Math.min(11, steps)})`, value: output.losses[i]!, reference: ref.losses[i]!, relDiff: worst.d, tolerance: tol.early, pass: worst.d <= tol.early });
-  const evalLoss = evaluateLoss(w, output.params, evalBatch);
+  const evalLoss = w.evaluate(output.params);
   const d = relDiff(evalLoss, ref.evalLoss);
   checks.push({ contender: c.id, what: `eval loss of the final parameters after ${steps} steps`, value: evalLoss, reference: ref.evalLoss, relDiff: d, tolerance: tol.final, pass: d <= tol.final });
   return { checks, evalLoss };
 }
 
-export function summarize(w: Workload, c: Contender, runs: readonly Measurement[], first: RunOutput, evalLoss: number): ContenderResult {
+export function summarize(w: Timed, c: Contender, runs: readonly Measurement[], first: RunOutput, evalLoss: number): ContenderResult {
   const msPerStep = median(runs.map((r) => r.totalMs / r.steps));
   const full = runs.filter((r) => r.steps === w.steps);
   const projected = full.length === 0;
@@ -137,7 +151,7 @@ export function summarize(w: Workload, c: Contender, runs: readonly Measurement[
     projected,
     setupMs: median(runs.map((r) => r.setupMs)),
     stepsPerSecond: 1000 / msPerStep,
-    gflops: flopsPerStep(w) / (msPerStep * 1e6),
+    gflops: w.flopsPerStep / (msPerStep * 1e6),
     evalLoss,
     lastLosses: tail.reduce((a, b) => a + b, 0) / tail.length,
     steps: w.steps,
@@ -160,9 +174,9 @@ const fmt = (x: number, digits = 3): string => {
 };
 
 /** A plain-text table; `*` marks totals projected from fewer steps. */
-export function table(w: Workload, results: readonly ContenderResult[], ratios: readonly Ratio[], marks: Readonly<Record<string, string>> = {}): string {
+export function table(w: Timed, results: readonly ContenderResult[], ratios: readonly Ratio[], marks: Readonly<Record<string, string>> = {}): string {
   const byId = new Map(results.map((r) => [r.id, r]));
-  const head = ['contender', 'steps timed', 'setup ms', 'ms total', 'ms/step', 'steps/s', ...ratios.map((r) => r.label), ...(w.name === 'mlp' ? ['GFLOP/s'] : [])];
+  const head = ['contender', 'steps timed', 'setup ms', 'ms total', 'ms/step', 'steps/s', ...ratios.map((r) => r.label), ...(w.gflopsColumn ? ['GFLOP/s'] : [])];
   const rows = results.map((r) => {
     const timed = [...new Set(r.runs.map((m) => m.steps))].join('/');
     return [
@@ -176,7 +190,7 @@ export function table(w: Workload, results: readonly ContenderResult[], ratios: 
         const base = q.baseline === undefined ? undefined : byId.get(q.baseline);
         return base ? `${fmt(base.msPerStep / r.msPerStep)}x` : '-';
       }),
-      ...(w.name === 'mlp' ? [fmt(r.gflops)] : []),
+      ...(w.gflopsColumn ? [fmt(r.gflops)] : []),
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -203,8 +217,14 @@ export interface StepPlan {
   readonly later: number;
 }
 
-/** Full-length runs where they fit `maxRunMs`; slower contenders get fewer steps (first run at least 20, later ones at least 10). */
-export function planSteps(w: Workload, contenders: readonly Contender[], perStep: ReadonlyMap<string, number>, maxRunMs: number, repRunMs: number): Map<string, StepPlan> {
+/** The fewest steps a shortened run may have. */
+export interface MinSteps {
+  readonly first: number;
+  readonly later: number;
+}
+
+/** Full-length runs where they fit `maxRunMs`; slower contenders get fewer steps (by default the first run at least 20, later ones at least 10). */
+export function planSteps(w: Pick<Timed, 'steps'>, contenders: readonly Contender[], perStep: ReadonlyMap<string, number>, maxRunMs: number, repRunMs: number, min: MinSteps = { first: 20, later: 10 }): Map<string, StepPlan> {
   const plan = new Map<string, StepPlan>();
   for (const c of contenders) {
     const ms = perStep.get(c.id);
@@ -212,24 +232,71 @@ export function planSteps(w: Workload, contenders: readonly Contender[], perStep
       plan.set(c.id, { first: w.steps, later: w.steps });
       continue;
     }
-    const first = ms * w.steps <= maxRunMs ? w.steps : stepsWithin(maxRunMs, ms, 20, w.steps);
-    const later = ms * w.steps <= repRunMs ? w.steps : stepsWithin(repRunMs, ms, 10, w.steps);
+    const first = ms * w.steps <= maxRunMs ? w.steps : stepsWithin(maxRunMs, ms, min.first, w.steps);
+    const later = ms * w.steps <= repRunMs ? w.steps : stepsWithin(repRunMs, ms, min.later, w.steps);
     plan.set(c.id, { first, later });
     if (first < w.steps) console.log(`${c.label}: ~${ms.toPrecision(3)} ms/step, ${w.steps} steps would take ~${((ms * w.steps) / 1000).toFixed(0)} s: timed on ${first} steps, then ${later}`);
   }
   return plan;
 }
 
+/** One workload's part of the benchmark's output. */
+export interface WorkloadReport {
+  readonly workload: { readonly name: string; readonly title: string; readonly steps: number; readonly batch: number };
+  readonly flopsPerStep: number;
+  readonly reference: string;
+  readonly tfjsChoice: TfjsChoice;
+  readonly results: ContenderResult[];
+  readonly checks: Check[];
+  readonly targets: { what: string; value: number; goal: number; met: boolean }[];
+  readonly seconds: number;
+}
+
+export type TfjsChoice = Record<string, { chosen: Api; calibration: Record<string, number> }>;
+
+/**
+ * The contenders to time and their step counts. Quick runs: one TF.js API per backend (the custom
+ * loop on cpu, the layers API on wasm: every code path, half the time), full lengths. Full runs: a
+ * short calibration run of each contender (which also warms it up) keeps the faster TF.js API per
+ * backend and shortens the runs of slow contenders (planSteps).
+ */
+export async function selectContenders(
+  w: Pick<Timed, 'steps'>,
+  contenders: readonly Contender[],
+  o: {
+    readonly quick: boolean;
+    readonly calibSteps: number;
+    readonly maxRunMs: number;
+    readonly repRunMs: number;
+    /** Calibration runs per TF.js contender, the best one counting (default 2). */
+    readonly tfjsTries?: number;
+    readonly minSteps?: MinSteps;
+  },
+): Promise<{ contenders: Contender[]; plan: Map<string, StepPlan>; tfjsChoice: TfjsChoice }> {
+  if (o.quick) return { contenders: contenders.filter((c) => c.id !== 'tfjs-cpu-layers' && c.id !== 'tfjs-wasm-custom'), plan: new Map(), tfjsChoice: {} };
+  let kept = [...contenders];
+  const tfjsChoice: TfjsChoice = {};
+  const perStep = await calibrate(kept, o.calibSteps, (c) => (c.group === 'tfjs' ? (o.tfjsTries ?? 2) : 1));
+  for (const backend of ['cpu', 'wasm'] as const) {
+    const layers = perStep.get(`tfjs-${backend}-layers`)!;
+    const custom = perStep.get(`tfjs-${backend}-custom`)!;
+    const chosen: Api = custom < layers ? 'custom' : 'layers';
+    tfjsChoice[backend] = { chosen, calibration: { 'layers ms/step': layers, 'custom ms/step': custom } };
+    console.log(`TF.js ${backend}: layers API ${layers.toPrecision(3)} ms/step, custom loop ${custom.toPrecision(3)} ms/step over ${o.calibSteps} steps -> timing the ${chosen === 'custom' ? 'custom loop' : 'layers API'}`);
+    kept = kept.filter((c) => c.id !== `tfjs-${backend}-${chosen === 'custom' ? 'layers' : 'custom'}`);
+  }
+  return { contenders: kept, plan: planSteps(w, kept, perStep, o.maxRunMs, o.repRunMs, o.minSteps), tfjsChoice };
+}
+
 export interface TimingOptions {
   readonly reps: number;
   readonly plan: ReadonlyMap<string, StepPlan>;
-  readonly evalBatch: Batch;
   readonly reference: Reference;
   readonly tolerances: (c: Contender) => Tolerances;
 }
 
 /** `reps` rounds over all contenders (interleaved), every run gated against the reference. */
-export async function timeContenders(w: Workload, contenders: readonly Contender[], o: TimingOptions): Promise<{ results: ContenderResult[]; checks: Check[] }> {
+export async function timeContenders(w: Timed, contenders: readonly Contender[], o: TimingOptions): Promise<{ results: ContenderResult[]; checks: Check[] }> {
   const runs = new Map<string, Measurement[]>(contenders.map((c) => [c.id, []]));
   const first = new Map<string, { output: RunOutput; evalLoss: number }>();
   const checks: Check[] = [];
@@ -238,7 +305,7 @@ export async function timeContenders(w: Workload, contenders: readonly Contender
       const p = o.plan.get(c.id) ?? { first: w.steps, later: w.steps };
       const { output, m } = await measure(c, rep === 0 ? p.first : p.later);
       runs.get(c.id)!.push(m);
-      const g = await gate(w, c, output, o.evalBatch, o.reference, o.tolerances(c));
+      const g = await gate(w, c, output, o.reference, o.tolerances(c));
       checks.push(...g.checks.map((k) => ({ ...k, what: `run ${rep + 1}: ${k.what}` })));
       if (rep === 0) first.set(c.id, { output, evalLoss: g.evalLoss });
       const bad = g.checks.filter((k) => !k.pass);
@@ -251,14 +318,14 @@ export async function timeContenders(w: Workload, contenders: readonly Contender
 }
 
 /** The reference for the gates: a contender's run function, called (untimed, cached) at each step count asked for. */
-export function cachedReference(w: Workload, label: string, run: (steps: number) => Promise<RunOutput>, evalBatch: Batch): Reference {
+export function cachedReference(w: Timed, label: string, run: (steps: number) => Promise<RunOutput>): Reference {
   const cache = new Map<number, Promise<{ losses: Float64Array; evalLoss: number }>>();
   return {
     label,
     at: (steps) => {
       let r = cache.get(steps);
       if (!r) {
-        r = run(steps).then((o) => ({ losses: o.losses, evalLoss: evaluateLoss(w, o.params, evalBatch) }));
+        r = run(steps).then((o) => ({ losses: o.losses, evalLoss: w.evaluate(o.params) }));
         cache.set(steps, r);
       }
       return r;
@@ -280,15 +347,17 @@ export interface BenchArgs {
   readonly quick: boolean;
   readonly reps: number;
   readonly maxRunMs: number;
-  /** --only; undefined for both workloads. */
+  /** --only; undefined for every workload. */
   readonly only: string | undefined;
   readonly out: string | undefined;
-  /** The workloads to run: full length, or a few steps with --quick. */
+  /** The dense workloads to run: full length, or a few steps with --quick. */
   readonly workloads: Workload[];
+  /** The convolutional ones (when asked for): the tiny CNN gated against the float64 reference, and the full CNN except with --quick. */
+  readonly cnnWorkloads: CnnWorkload[];
 }
 
-/** The command line the training benchmarks share: --quick, --reps N, --only xor|mlp, --max-run-s S, --out FILE. */
-export function benchArgs(): BenchArgs {
+/** The command line the training benchmarks share: --quick, --reps N, --only xor|mlp[|cnn], --max-run-s S, --out FILE. */
+export function benchArgs(options: { readonly cnn?: boolean } = {}): BenchArgs {
   const { values: args } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
@@ -303,7 +372,10 @@ export function benchArgs(): BenchArgs {
   const maxRunMs = Number(args['max-run-s']) * 1000;
   if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer, got ${args.reps}`);
   if (!(maxRunMs > 0)) throw new Error(`--max-run-s must be a positive number, got ${args['max-run-s']}`);
-  const workloads = [xor(quick ? 300 : 10_000), mlp(quick ? 11 : 200)].filter((w) => args.only === undefined || args.only === w.name);
-  if (workloads.length === 0) throw new Error(`--only must be xor or mlp, got ${args.only}`);
-  return { quick, reps, maxRunMs, only: args.only, out: args.out, workloads };
+  const names = ['xor', 'mlp', ...(options.cnn ? ['cnn'] : [])];
+  if (args.only !== undefined && !names.includes(args.only)) throw new Error(`--only must be ${names.join(', ').replace(/, (\w+)$/, ' or $1')}, got ${args.only}`);
+  const wanted = (name: string) => args.only === undefined || args.only === name;
+  const workloads = [xor(quick ? 300 : 10_000), mlp(quick ? 11 : 200)].filter((w) => wanted(w.name));
+  const cnnWorkloads = options.cnn && wanted('cnn') ? (quick ? [cnnTiny(11)] : [cnnTiny(30), cnn(100)]) : [];
+  return { quick, reps, maxRunMs, only: args.only, out: args.out, workloads, cnnWorkloads };
 }

@@ -3,6 +3,7 @@
  * float64 evaluator that every contender's final parameters are scored with.
  */
 import { initParams, input, seededRandom, type ModelState, type SymbolicTensor } from '@onnxpipe/graph-builder';
+import type { Timed } from './harness.js';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid' | 'softmax';
 export type LossName = 'binary_cross_entropy' | 'categorical_cross_entropy';
@@ -200,3 +201,12 @@ function lossFromLogits(loss: LossName, z: Float64Array, y: Float32Array, rows: 
 }
 
 export const softplus = (x: number): number => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+
+/** The workload as the harness times and scores it, on `evalBatch`. */
+export const timed = (w: Workload, evalBatch: Batch): Timed => ({
+  name: w.name,
+  steps: w.steps,
+  flopsPerStep: flopsPerStep(w),
+  gflopsColumn: w.name === 'mlp',
+  evaluate: (params) => evaluateLoss(w, params, evalBatch),
+});
