@@ -7,7 +7,7 @@ import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { exportInference } from '@onnxpipe/graph-builder';
 import { loadModel } from '@onnxpipe/runtime';
-import { trainer } from '../packages/trainer/src/node.js';
+import { trainer } from '@onnxpipe/trainer';
 import { accuracy, finetune, shrink, SIDE } from '../models/finetune/finetune.js';
 import { loadMnist } from '../models/mnist/files.js';
 

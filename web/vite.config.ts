@@ -27,7 +27,7 @@ export function pageConfig(modelsDir = here('../models')): UserConfig {
       target: 'es2022',
       chunkSizeWarningLimit: 1024,
       reportCompressedSize: false,
-      rollupOptions: { input: { index: here('index.html'), mnist: here('mnist.html') } },
+      rollupOptions: { input: { index: here('index.html'), mnist: here('mnist.html'), finetune: here('finetune.html') } },
     },
     plugins: [serveModels(modelsDir), serveMnistData(), precompressed()],
   };
