@@ -30,6 +30,11 @@ export interface TrainStepOptions extends LossOptions {
    * batches stacked along a leading 'steps' dimension (any number of them per run).
    */
   readonly stepsPerRun?: number;
+  /**
+   * true (default): the predictions of every step are outputs (for metrics). false: only the
+   * loss, the parameters and the optimizer state come out, and the step does less.
+   */
+  readonly predictions?: boolean;
 }
 
 export interface ParamSlot {
@@ -66,7 +71,7 @@ export interface TrainStepSignature {
   readonly learningRate: number;
   /** Output: the loss (shape [] or, fused, [steps]). */
   readonly loss: 'loss';
-  /** Output name → graph output with the predictions of this step. */
+  /** Output name → graph output with the predictions of this step (none when exported with `predictions: false`). */
   readonly predictions: Readonly<Record<string, string>>;
 }
 
@@ -233,15 +238,16 @@ export function exportTrainStep(m: ModelLike, options: TrainStepOptions): TrainS
   const lr = b.input('lr', r.dtype, []);
   const step = b.input('step', r.dtype, []);
 
-  const result = fused
-    ? emitLoop(b, r, optimizer, { inputs, targets, params: paramInputs, state: stateInputs, lr, step })
-    : emitStep(b, r, optimizer, { inputs, targets, params: paramInputs, state: stateInputs, lr, step });
+  const withPredictions = options.predictions ?? true;
+  if (typeof withPredictions !== 'boolean') throw new Error(`${where}: predictions must be true or false, got ${JSON.stringify(withPredictions)}`);
+  const bindings = { inputs, targets, params: paramInputs, state: stateInputs, lr, step };
+  const result = fused ? emitLoop(b, r, optimizer, bindings, withPredictions) : emitStep(b, r, optimizer, bindings);
 
   b.output(result.loss, 'loss');
   params.forEach((p, i) => b.output(result.params[i]!, `${p.name}.next`));
   trainable.forEach((p, i) => optimizer.slots.forEach((slot, k) => b.output(result.state[i]![k]!, `${p.name}.${slot}.next`)));
   const predictions: Record<string, string> = {};
-  for (const o of r.compiled.outputs) predictions[o.name] = b.output(result.predictions[o.name]!, o.name).name;
+  if (withPredictions) for (const o of r.compiled.outputs) predictions[o.name] = b.output(result.predictions[o.name]!, o.name).name;
 
   const graph = b.close(fused ? 'onnxpipe_train_loop' : 'onnxpipe_train_step');
   return {
@@ -263,7 +269,14 @@ export function exportTrainStep(m: ModelLike, options: TrainStepOptions): TrainS
 }
 
 /** K steps in one ONNX Loop: each iteration takes the K-th slice of the stacked inputs. */
-function emitLoop(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: StepBindings) {
+function emitLoop(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: StepBindings, withPredictions: boolean) {
+  // Every step of a run has the batch size of the stacked inputs: sizes read from them outside the body.
+  for (const v of [...Object.values(outer.inputs), ...Object.values(outer.targets)]) {
+    let shape: Value | undefined;
+    v.shape.forEach((d, axis) => {
+      if (typeof d === 'string') b.bindDim(d, () => b.op('Gather', [(shape ??= b.op('Shape', [v])), b.constant(axis, 'int64')], { axis: 0 }));
+    });
+  }
   const body = b.subgraph();
   const iter = body.input('loop.iter', 'int64', []);
   const cond = body.input('loop.cond', 'bool', []);
@@ -283,19 +296,19 @@ function emitLoop(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: Ste
   inner.params.forEach((p) => body.output(p));
   inner.state.flat().forEach((s) => body.output(s));
   body.output(inner.loss);
-  r.compiled.outputs.forEach((o) => body.output(inner.predictions[o.name]!));
+  const scanned = withPredictions ? r.compiled.outputs : [];
+  scanned.forEach((o) => body.output(inner.predictions[o.name]!));
 
-  const first = Object.values(outer.inputs)[0]!;
-  const trips = b.op('Gather', [b.op('Shape', [first]), b.constant(0, 'int64')], { axis: 0 });
+  const trips = b.dimSize('steps')!;
   const carried = [...outer.params, ...outer.state.flat()];
-  const outs = b.opMulti('Loop', [trips, b.constant(1, 'bool'), ...carried], { body: body.close('train_step_body') }, carried.length + 1 + r.compiled.outputs.length);
+  const outs = b.opMulti('Loop', [trips, b.constant(1, 'bool'), ...carried], { body: body.close('train_step_body') }, carried.length + 1 + scanned.length);
   const nParams = outer.params.length;
   let k = nParams;
   return {
     params: outs.slice(0, nParams),
     state: outer.state.map((slots) => slots.map(() => outs[k++]!)),
     loss: outs[carried.length]!,
-    predictions: Object.fromEntries(r.compiled.outputs.map((o, i) => [o.name, outs[carried.length + 1 + i]!])),
+    predictions: Object.fromEntries(scanned.map((o, i) => [o.name, outs[carried.length + 1 + i]!])),
   };
 }
 
