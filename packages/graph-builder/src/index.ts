@@ -25,6 +25,7 @@ export { initParams, checkState, stateToJSON, stateFromJSON, type ModelState, ty
 export { exportInference, exportCopy } from './export.js';
 export { OPSET, IR_VERSION } from './onnx/versions.js';
 export { exportTrainStep, exportEval } from './train.js';
+export type { GraphCost } from './ir/cost.js';
 export type { TrainStepOptions, TrainStepModel, TrainStepSignature, EvalModel, LossOptions, ParamSlot, ParamInput, StateSlot, TargetDType } from './train.js';
 export { lossNames, type LossName, type LossSpec } from './losses.js';
 export { sgd, adam, adamw, rmsprop, resolveOptimizer } from './optimizers/index.js';

@@ -1,6 +1,7 @@
 import { gradients } from './autodiff.js';
 import { asConst, dataInputs } from './export.js';
 import { GraphBuilder } from './ir/builder.js';
+import { graphCost, type GraphCost } from './ir/cost.js';
 import { onnxDataType } from './onnx/dtypes.js';
 import { serializeModel } from './onnx/serialize.js';
 import { checkLoss, emitLoss, lossNames, targetShape, type Loss, type LossSpec } from './losses.js';
@@ -78,6 +79,8 @@ export interface TrainStepSignature {
 export interface TrainStepModel {
   readonly bytes: Uint8Array;
   readonly signature: TrainStepSignature;
+  /** FLOPs of one step: `fixed + batch · perRow` (the Loop body once for a fused model). */
+  readonly cost: GraphCost;
 }
 
 export interface EvalModel {
@@ -252,6 +255,7 @@ export function exportTrainStep(m: ModelLike, options: TrainStepOptions): TrainS
   const graph = b.close(fused ? 'onnxpipe_train_loop' : 'onnxpipe_train_step');
   return {
     bytes: serializeModel({ graph, initializers: b.initializersOf(graph), opset: r.compiled.opset }),
+    cost: graphCost(graph),
     signature: {
       fused,
       dtype: r.dtype,
