@@ -24,7 +24,7 @@ export { summary } from './model/summary.js';
 export { initParams, checkState, stateToJSON, stateFromJSON, type ModelState, type TensorData, type TensorJSON, type InitOptions } from './state.js';
 export { exportInference, exportCopy } from './export.js';
 export { OPSET, IR_VERSION } from './onnx/versions.js';
-export { exportTrainStep, exportEval } from './train.js';
+export { exportTrainStep, exportEval, trainStepSignature } from './train.js';
 export type { GraphCost } from './ir/cost.js';
 export type { TrainStepOptions, TrainStepModel, TrainStepSignature, EvalModel, LossOptions, ParamSlot, ParamInput, StateSlot, TargetDType } from './train.js';
 export { lossNames, type LossName, type LossSpec } from './losses.js';

@@ -2,7 +2,7 @@ import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from './ir/builder.js';
-import { adam, adamw, exportEval, exportTrainStep, initParams, input, model, rmsprop, sgd, type ModelLike, type ModelState, type Optimizer, type TrainStepModel } from './index.js';
+import { adam, adamw, exportEval, exportTrainStep, initParams, input, model, rmsprop, sgd, trainStepSignature, type ModelLike, type ModelState, type Optimizer, type TrainStepModel } from './index.js';
 import { emitLoss } from './losses.js';
 
 /*
@@ -268,6 +268,19 @@ describe('the XOR train step in onnxruntime-node matches a hand-written float64 
     expect(sig.state.map((s) => s.name)).toEqual([`${K0}.m`, `${K0}.v`, `${B0}.m`, `${B0}.v`, `${K1}.m`, `${K1}.v`, `${B1}.m`, `${B1}.v`]);
     expect(sig.targets).toEqual({ dense_1: { name: 'target', dtype: 'float32', shape: ['batch', 1] } });
     expect(sig.predictions).toEqual({ dense_1: 'dense_1' });
+  });
+
+  it('trainStepSignature gives the signature without building the model', () => {
+    const x = input('x', { shape: [null, 2] });
+    const twoHeads = model({ a: x.dense(1, { activation: 'sigmoid' }), b: x.dense(3, { activation: 'softmax' }) });
+    for (const [net, options] of [
+      [m, { loss: 'binary_cross_entropy', optimizer: 'adam' }],
+      [m, { loss: 'binary_cross_entropy', optimizer: sgd(), stepsPerRun: 8, predictions: false }],
+      [twoHeads, { loss: { a: 'binary_cross_entropy', b: 'sparse_categorical_cross_entropy' }, optimizer: rmsprop(), stepsPerRun: 4, targetDType: 'int32' }],
+    ] as const) {
+      expect(trainStepSignature(net, options)).toEqual(exportTrainStep(net, options).signature);
+    }
+    expect(() => trainStepSignature(m, { loss: 'binary_cross_entropy', optimizer: 'sgd', stepsPerRun: 0 })).toThrow(/^trainStepSignature: stepsPerRun must be a positive integer, got 0$/);
   });
 
   it('SGD, 1 step (lr 0.1): params, loss and predictions', async () => {

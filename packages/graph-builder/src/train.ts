@@ -141,13 +141,8 @@ function resolveLossWeights(weights: LossOptions['lossWeights'], outputs: readon
 const targetName = (compiled: CompiledModel, output: string): string => (compiled.outputs.length === 1 ? 'target' : `target.${output}`);
 
 /** Target inputs, shaped from the outputs' static shapes. */
-function targetInputs(b: GraphBuilder, r: Resolved, leading: readonly string[]): Record<string, Value> {
-  return Object.fromEntries(
-    r.compiled.outputs.map((o) => {
-      const shape = targetShape(r.losses[o.name]!, o.tensor.shape, r.targetDType);
-      return [o.name, b.input(targetName(r.compiled, o.name), r.targetDType, [...leading, ...shape])];
-    }),
-  );
+function targetInputs(b: GraphBuilder, r: Resolved): Record<string, Value> {
+  return Object.fromEntries(r.compiled.outputs.map((o) => [o.name, b.input(targetName(r.compiled, o.name), r.targetDType, targetShape(r.losses[o.name]!, o.tensor.shape, r.targetDType))]));
 }
 
 /** Fed parameters by name, and the frozen ones as initializers of the (outermost) graph. */
@@ -216,6 +211,49 @@ function emitStep(b: GraphBuilder, r: Resolved, optimizer: Optimizer, bind: Step
   return { loss, predictions, params: next, state };
 }
 
+interface StepPlan {
+  readonly r: Resolved;
+  readonly optimizer: Optimizer;
+  readonly predictions: boolean;
+  readonly signature: TrainStepSignature;
+}
+
+/** The options checked, and the signature of the train-step model they ask for. */
+function planStep(m: ModelLike, options: TrainStepOptions, where: string): StepPlan {
+  const r = resolve(m, options, where);
+  const optimizer = resolveOptimizer(options.optimizer);
+  const stepsPerRun = options.stepsPerRun ?? 1;
+  if (!Number.isInteger(stepsPerRun) || stepsPerRun < 1) throw new Error(`${where}: stepsPerRun must be a positive integer, got ${JSON.stringify(stepsPerRun)}`);
+  const predictions = options.predictions ?? true;
+  if (typeof predictions !== 'boolean') throw new Error(`${where}: predictions must be true or false, got ${JSON.stringify(predictions)}`);
+  const fused = stepsPerRun > 1;
+  const leading = fused ? ['steps'] : [];
+  const { compiled } = r;
+  const signature: TrainStepSignature = {
+    fused,
+    dtype: r.dtype,
+    inputs: compiled.inputs.map((i) => ({ name: i.name, dtype: i.dtype, shape: [...leading, ...i.shape] })),
+    targets: Object.fromEntries(
+      compiled.outputs.map((o) => [o.name, { name: targetName(compiled, o.name), dtype: r.targetDType, shape: [...leading, ...targetShape(r.losses[o.name]!, o.tensor.shape, r.targetDType)] }]),
+    ),
+    params: r.fed.map((p) => ({ name: p.name, next: `${p.name}.next`, dims: p.shape, trainable: p.trainable })),
+    state: r.fed
+      .filter((p) => p.trainable)
+      .flatMap((p) => optimizer.slots.map((slot) => ({ name: `${p.name}.${slot}`, next: `${p.name}.${slot}.next`, param: p.name, slot, dims: p.shape }))),
+    lr: 'lr',
+    step: 'step',
+    learningRate: optimizer.learningRate,
+    loss: 'loss',
+    predictions: predictions ? Object.fromEntries(compiled.outputs.map((o) => [o.name, o.name])) : {},
+  };
+  return { r, optimizer, predictions, signature };
+}
+
+/** The signature `exportTrainStep(m, options)` gives, without building the model. */
+export function trainStepSignature(m: ModelLike, options: TrainStepOptions): TrainStepSignature {
+  return planStep(m, options, 'trainStepSignature').signature;
+}
+
 /**
  * The train-step model. Inputs: the data inputs, `target` (or `target.<output>` for several
  * outputs), every parameter, the optimizer state `<param>.<slot>`, `lr` and `step`.
@@ -223,53 +261,25 @@ function emitStep(b: GraphBuilder, r: Resolved, optimizer: Optimizer, bind: Step
  * the inference model names its outputs. Each `.next` output feeds the next run's input.
  */
 export function exportTrainStep(m: ModelLike, options: TrainStepOptions): TrainStepModel {
-  const where = 'exportTrainStep';
-  const r = resolve(m, options, where);
-  const optimizer = resolveOptimizer(options.optimizer);
-  const stepsPerRun = options.stepsPerRun ?? 1;
-  if (!Number.isInteger(stepsPerRun) || stepsPerRun < 1) throw new Error(`${where}: stepsPerRun must be a positive integer, got ${JSON.stringify(stepsPerRun)}`);
-  const fused = stepsPerRun > 1;
-  const params = r.fed;
-  const trainable = params.filter((p) => p.trainable);
-
+  const { r, optimizer, predictions, signature: sig } = planStep(m, options, 'exportTrainStep');
   const b = new GraphBuilder();
-  const leading = fused ? ['steps'] : [];
-  const inputs = dataInputs(b, r.compiled, leading);
-  const targets = targetInputs(b, r, leading);
-  const paramInputs = params.map((p) => b.input(p.name, p.dtype, p.shape));
-  const stateInputs = trainable.map((p) => optimizer.slots.map((slot) => b.input(`${p.name}.${slot}`, p.dtype, p.shape)));
-  const lr = b.input('lr', r.dtype, []);
-  const step = b.input('step', r.dtype, []);
+  const inputs = Object.fromEntries(sig.inputs.map((i) => [i.name, b.input(i.name, i.dtype, i.shape)]));
+  const targets = Object.fromEntries(Object.entries(sig.targets).map(([o, t]) => [o, b.input(t.name, t.dtype, t.shape)]));
+  const paramInputs = r.fed.map((p) => b.input(p.name, p.dtype, p.shape));
+  const stateInputs = r.fed.filter((p) => p.trainable).map((p) => optimizer.slots.map((slot) => b.input(`${p.name}.${slot}`, p.dtype, p.shape)));
+  const lr = b.input(sig.lr, r.dtype, []);
+  const step = b.input(sig.step, r.dtype, []);
 
-  const withPredictions = options.predictions ?? true;
-  if (typeof withPredictions !== 'boolean') throw new Error(`${where}: predictions must be true or false, got ${JSON.stringify(withPredictions)}`);
   const bindings = { inputs, targets, params: paramInputs, state: stateInputs, lr, step };
-  const result = fused ? emitLoop(b, r, optimizer, bindings, withPredictions) : emitStep(b, r, optimizer, bindings);
+  const result = sig.fused ? emitLoop(b, r, optimizer, bindings, predictions) : emitStep(b, r, optimizer, bindings);
 
-  b.output(result.loss, 'loss');
-  params.forEach((p, i) => b.output(result.params[i]!, `${p.name}.next`));
-  trainable.forEach((p, i) => optimizer.slots.forEach((slot, k) => b.output(result.state[i]![k]!, `${p.name}.${slot}.next`)));
-  const predictions: Record<string, string> = {};
-  if (withPredictions) for (const o of r.compiled.outputs) predictions[o.name] = b.output(result.predictions[o.name]!, o.name).name;
+  b.output(result.loss, sig.loss);
+  sig.params.forEach((p, i) => b.output(result.params[i]!, p.next));
+  sig.state.forEach((s, i) => b.output(result.state[Math.floor(i / optimizer.slots.length)]![i % optimizer.slots.length]!, s.next));
+  for (const [o, name] of Object.entries(sig.predictions)) b.output(result.predictions[o]!, name);
 
-  const graph = b.close(fused ? 'onnxpipe_train_loop' : 'onnxpipe_train_step');
-  return {
-    bytes: serializeModel({ graph, initializers: b.initializersOf(graph), opset: r.compiled.opset }),
-    cost: graphCost(graph),
-    signature: {
-      fused,
-      dtype: r.dtype,
-      inputs: r.compiled.inputs.map((i) => ({ name: i.name, dtype: i.dtype, shape: [...leading, ...i.shape] })),
-      targets: Object.fromEntries(Object.entries(targets).map(([o, v]) => [o, { name: v.name, dtype: r.targetDType, shape: [...v.shape] }])),
-      params: params.map((p) => ({ name: p.name, next: `${p.name}.next`, dims: p.shape, trainable: p.trainable })),
-      state: trainable.flatMap((p) => optimizer.slots.map((slot) => ({ name: `${p.name}.${slot}`, next: `${p.name}.${slot}.next`, param: p.name, slot, dims: p.shape }))),
-      lr: 'lr',
-      step: 'step',
-      learningRate: optimizer.learningRate,
-      loss: 'loss',
-      predictions,
-    },
-  };
+  const graph = b.close(sig.fused ? 'onnxpipe_train_loop' : 'onnxpipe_train_step');
+  return { bytes: serializeModel({ graph, initializers: b.initializersOf(graph), opset: r.compiled.opset }), cost: graphCost(graph), signature: sig };
 }
 
 /** K steps in one ONNX Loop: each iteration takes the K-th slice of the stacked inputs. */
@@ -321,7 +331,7 @@ export function exportEval(m: ModelLike, options: LossOptions): EvalModel {
   const r = resolve(m, options, 'exportEval');
   const b = new GraphBuilder();
   const inputs = dataInputs(b, r.compiled);
-  const targets = targetInputs(b, r, []);
+  const targets = targetInputs(b, r);
   const params = r.fed.map((p) => b.input(p.name, p.dtype, p.shape));
   const { loss, predictions } = emitObjective(b, r, { inputs, targets, params }, false);
   b.output(loss, 'loss');
