@@ -86,6 +86,8 @@ export interface TrainStepModel {
 export interface EvalModel {
   readonly bytes: Uint8Array;
   readonly signature: Omit<TrainStepSignature, 'state' | 'lr' | 'step' | 'learningRate' | 'fused'>;
+  /** FLOPs of one run: `fixed + batch · perRow`. */
+  readonly cost: GraphCost;
 }
 
 interface Resolved {
@@ -340,6 +342,7 @@ export function exportEval(m: ModelLike, options: LossOptions): EvalModel {
   const graph = b.close('onnxpipe_eval');
   return {
     bytes: serializeModel({ graph, initializers: b.initializersOf(graph), opset: r.compiled.opset }),
+    cost: graphCost(graph),
     signature: {
       dtype: r.dtype,
       inputs: r.compiled.inputs.map((i) => ({ name: i.name, dtype: i.dtype, shape: [...i.shape] })),
