@@ -123,11 +123,12 @@ export function emitLoss(b: GraphBuilder, loss: Loss, output: Value, target: Val
       case 'binary_cross_entropy': {
         const logits = logitsOf(loss, output, 'Sigmoid');
         if (logits) {
-          // softplus(z) − y·z written as max(z, 0) − y·z + log(1 + exp(−|z|)): finite for every
-          // finite z in float32 and float64 (onnxruntime's float64 Softplus overflows from z ≈ 710).
-          // Its gradient, (sigmoid(z) − y) / n, is given directly.
+          // softplus(z) − y·z, finite for every finite z: onnxruntime's float32 Softplus (cpu, wasm
+          // and webgpu) is; its float64 one overflows from z ≈ 710, so float64 takes
+          // max(z, 0) − y·z + log(1 + exp(−|z|)). The gradient, (sigmoid(z) − y) / n, is given directly.
           const probability = loss.fromLogits ? b.op('Sigmoid', [logits]) : output;
           const bce = () => {
+            if (logits.dtype === 'float32') return mean(b, b.op('Sub', [b.op('Softplus', [logits]), b.op('Mul', [y, logits])]));
             const softplusTail = b.op('Softplus', [b.op('Neg', [b.op('Abs', [logits])])]);
             return mean(b, b.op('Add', [b.op('Sub', [b.op('Relu', [logits]), b.op('Mul', [y, logits])]), softplusTail]));
           };

@@ -308,7 +308,7 @@ function emitLoop(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: Ste
     lr: outer.lr,
     step,
   });
-  body.output(body.op('Identity', [cond]));
+  body.output(cond);
   inner.params.forEach((p) => body.output(p));
   inner.state.flat().forEach((s) => body.output(s));
   body.output(inner.loss);
