@@ -15,6 +15,8 @@ const expectedNames = (infos: readonly TensorInfo[]) => `the model expects input
 
 /** Throws unless `names` are exactly the model's input names; `prefix` locates the record (e.g. a batch row). */
 export function checkInputNames(infos: readonly TensorInfo[], names: readonly string[], prefix = ''): void {
+  // the common case, without building sets: every input given once
+  if (names.length === infos.length && infos.every((i) => names.includes(i.name))) return;
   const known = new Set(infos.map((i) => i.name));
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length > 0) {

@@ -12,6 +12,8 @@ export interface BatchLayout {
   readonly inputs: readonly TensorInfo[];
   /** Output name → target input. */
   readonly targets: Readonly<Record<string, TensorInfo>>;
+  /** The inputs, then the targets. */
+  readonly all: readonly TensorInfo[];
 }
 
 /** The data inputs and targets of one step (the fused model's leading `steps` axis removed). */
@@ -19,7 +21,7 @@ export function batchLayout(sig: Pick<TrainStepSignature, 'dtype' | 'inputs' | '
   const strip = (shape: readonly (number | string)[]) => (sig.fused ? shape.slice(1) : [...shape]);
   const inputs: TensorInfo[] = sig.inputs.map((i) => ({ name: i.name, dtype: i.dtype as TensorInfo['dtype'], shape: strip(i.shape) }));
   const targets = Object.fromEntries(Object.entries(sig.targets).map(([o, t]) => [o, { name: t.name, dtype: t.dtype, shape: strip(t.shape) } as TensorInfo]));
-  return { inputs, targets };
+  return { inputs, targets, all: [...inputs, ...Object.values(targets)] };
 }
 
 /** Booleans (in nested arrays) become 0/1 so that boolean labels can be fed to a float target. */
@@ -57,7 +59,7 @@ export function prepareBatch(layout: BatchLayout, batch: unknown, number: number
     throw new RuntimeInputError(`${where}: inputs must be a record of input name to tensor, got ${Array.isArray(inputs) ? 'an array' : typeof inputs}`);
   }
   checkInputNames(layout.inputs, Object.keys(inputs), `${where}: `);
-  const infos = [...layout.inputs, ...Object.values(layout.targets)];
+  const infos = layout.all;
   const targets = targetFeeds(layout, target, where);
   let tensors: Record<string, PreparedTensor>;
   try {
