@@ -1,9 +1,9 @@
 import type { InferenceSession } from 'onnxruntime-common';
 import { chooseThreads } from './threads.js';
 
-/** The sessions of one model: the one a run of `rows` rows goes to. */
+/** The sessions of one model: the one a run of `rows` rows goes to (a promise while it opens). */
 export interface Sessions {
-  forRows(rows: number): Promise<InferenceSession>;
+  forRows(rows: number): InferenceSession | Promise<InferenceSession>;
   release(): Promise<void>;
 }
 
@@ -19,15 +19,15 @@ export type OpenSession = (threads: number | undefined) => Promise<InferenceSess
 export async function openSessions(open: OpenSession, flopsPerRow: number, cores: number | undefined): Promise<Sessions> {
   if (cores === undefined) {
     const only = await open(undefined);
-    return { forRows: async () => only, release: () => only.release() };
+    return { forRows: () => only, release: () => only.release() };
   }
   const all = chooseThreads(Infinity, cores);
   const forOneRow = chooseThreads(flopsPerRow, cores);
   const first = await open(forOneRow);
-  if (forOneRow === all) return { forRows: async () => first, release: () => first.release() };
+  if (forOneRow === all) return { forRows: () => first, release: () => first.release() };
   let large: Promise<InferenceSession> | undefined;
   return {
-    forRows: (rows) => (chooseThreads(rows * flopsPerRow, cores) === forOneRow ? Promise.resolve(first) : (large ??= open(all))),
+    forRows: (rows) => (chooseThreads(rows * flopsPerRow, cores) === forOneRow ? first : (large ??= open(all))),
     release: async () => {
       await first.release();
       const opened = await large?.catch(() => undefined);
