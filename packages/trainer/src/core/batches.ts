@@ -103,21 +103,33 @@ export function isOneShot(source: Data): boolean {
 /**
  * The batches of one epoch. A re-iterable source (an array, a Set, an object with
  * [Symbol.iterator]) starts over each epoch; an iterator or generator object continues
- * where the last epoch stopped. `limit` caps the number of batches.
+ * where the last epoch stopped. `limit` caps the number of batches. A synchronous source
+ * gives a synchronous iterable (`for await` then takes one tick per batch, not an async
+ * generator's several).
  */
-export async function* epochBatches<T>(source: Data<T>, cursor: { iterator?: Iterator<Batch<T>> | AsyncIterator<Batch<T>> }, limit: number): AsyncGenerator<Batch<T>> {
-  if (limit <= 0) return;
+export function epochBatches<T>(source: Data<T>, cursor: { iterator?: Iterator<Batch<T>> | AsyncIterator<Batch<T>> }, limit: number): Iterable<Batch<T>> | AsyncIterable<Batch<T>> {
+  if (limit <= 0) return [];
   const iterable = source as Partial<Iterable<Batch<T>> & AsyncIterable<Batch<T>>>;
-  const make = iterable[Symbol.asyncIterator]?.bind(source) ?? iterable[Symbol.iterator]?.bind(source);
+  const isAsync = typeof iterable[Symbol.asyncIterator] === 'function';
+  const make = isAsync ? iterable[Symbol.asyncIterator]!.bind(source) : iterable[Symbol.iterator]?.bind(source);
   if (!make) throw new TypeError(`data must be an iterable or async iterable of [inputs, target] batches, got ${typeof source}`);
   const fresh = make() as Iterator<Batch<T>> | AsyncIterator<Batch<T>>;
-  const isOneShot = (fresh as unknown) === source;
-  const iterator = isOneShot ? (cursor.iterator ??= fresh) : fresh;
-  let n = 0;
-  while (n < limit) {
+  const iterator = (fresh as unknown) === source ? (cursor.iterator ??= fresh) : fresh;
+  return isAsync ? asyncBatches(iterator as AsyncIterator<Batch<T>>, limit) : syncBatches(iterator as Iterator<Batch<T>>, limit);
+}
+
+function* syncBatches<T>(iterator: Iterator<Batch<T>>, limit: number): Generator<Batch<T>> {
+  for (let n = 0; n < limit; n++) {
+    const next = iterator.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+async function* asyncBatches<T>(iterator: AsyncIterator<Batch<T>>, limit: number): AsyncGenerator<Batch<T>> {
+  for (let n = 0; n < limit; n++) {
     const next = await iterator.next();
     if (next.done) return;
-    n++;
     yield next.value;
   }
 }
