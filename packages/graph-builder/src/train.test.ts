@@ -385,9 +385,17 @@ describe('the step graph is lean', () => {
   it('fused: the batch size is read and divided once per run, outside the Loop body', () => {
     const { step, outer } = stepOps(exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: sgd(), stepsPerRun: 10 }));
     for (const op of ['Size', 'Shape', 'Cast', 'Div']) expect(count(step, op), op).toBe(0);
-    expect(outer.slice(0, 4)).toEqual(['Shape', 'Gather', 'Cast', 'Div']);
+    expect(outer.slice(0, outer.indexOf('Loop'))).toEqual(['Shape', 'Gather', 'Gather', 'Cast', 'Div']);
     const single = stepOps(exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: sgd() })).step;
     expect(count(single, 'Size')).toBe(1);
+  });
+
+  it("fused Adam: the bias corrections of every step are computed once per run, outside the Loop body (one Gather each inside)", () => {
+    const { step, outer } = stepOps(exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: adam(), stepsPerRun: 10 }));
+    for (const op of ['Pow', 'Sqrt', 'Range']) {
+      expect(count(step, op), op).toBe(op === 'Sqrt' ? 4 : 0); // Sqrt(v) of the 4 parameters
+      expect(count(outer, op), op).toBe(op === 'Sqrt' ? 1 : op === 'Pow' ? 2 : 1);
+    }
   });
 
   it('fused, batches of 5 then 3 rows: the hoisted batch size follows each run (the reference, 1e-6)', async () => {

@@ -189,7 +189,7 @@ function clipByGlobalNorm(b: GraphBuilder, grads: readonly Value[], clipNorm: nu
  * slots of the trainable parameters, in order; a non-trainable parameter's next value is
  * what its layer computed (batch-norm statistics), or itself.
  */
-function emitStep(b: GraphBuilder, r: Resolved, optimizer: Optimizer, bind: StepBindings) {
+function emitStep(b: GraphBuilder, r: Resolved, optimizer: Optimizer, bind: StepBindings, prepared?: Readonly<Record<string, Value>>) {
   const { loss, predictions, updates } = emitObjective(b, r, bind, true);
   const all = r.fed;
   const trainable = all.flatMap((p, i) => (p.trainable ? [i] : []));
@@ -204,7 +204,7 @@ function emitStep(b: GraphBuilder, r: Resolved, optimizer: Optimizer, bind: Step
   const raw = gradients(b, loss, trainableValues);
   const grads = optimizer.clipNorm === undefined ? raw : clipByGlobalNorm(b, raw, optimizer.clipNorm);
   const hyper = { lr: bind.lr, step: bind.step };
-  const shared = optimizer.prepare ? b.scoped('update', () => optimizer.prepare!(b, hyper)) : {};
+  const shared = prepared ?? (optimizer.prepare ? b.scoped('update', () => optimizer.prepare!(b, hyper)) : {});
   const state = trainable.map((i, k) => {
     const u = b.scoped(`update/${all[i]!.name}`, () => optimizer.update(b, bind.params[i]!, grads[k]!, bind.state[k]!, hyper, shared));
     next[i] = u.param;
@@ -299,15 +299,32 @@ function emitLoop(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: Ste
   const params = r.fed.map((p) => body.input(`loop.${p.name}`, p.dtype, p.shape));
   const state = r.fed.filter((p) => p.trainable).map((p) => optimizer.slots.map((slot) => body.input(`loop.${p.name}.${slot}`, p.dtype, p.shape)));
   const slice = (v: Value) => body.op('Gather', [v, iter], { axis: 0 });
-  const step = body.op('Add', [outer.step, body.op('Cast', [iter], { to: onnxDataType[r.dtype] })]);
-  const inner = emitStep(body, r, optimizer, {
-    inputs: Object.fromEntries(Object.entries(outer.inputs).map(([k, v]) => [k, slice(v)])),
-    targets: Object.fromEntries(Object.entries(outer.targets).map(([k, v]) => [k, slice(v)])),
-    params,
-    state,
-    lr: outer.lr,
-    step,
-  });
+  const toFloat = { to: onnxDataType[r.dtype] };
+  const step = body.op('Add', [outer.step, body.op('Cast', [iter], toFloat)]);
+  // The optimizer's per-step scalars (Adam's bias corrections) for every step of the run at
+  // once, outside the body, from the vector of step numbers; each iteration takes its own.
+  const trips = b.dimSize('steps')!;
+  const prepared = optimizer.prepare
+    ? b.scoped('update', () => {
+        const steps = b.op('Add', [outer.step, b.op('Cast', [b.op('Range', [b.constant(0, 'int64'), trips, b.constant(1, 'int64')])], toFloat)]);
+        const all = optimizer.prepare!(b, { lr: outer.lr, step: steps });
+        return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.shape.length === 1 ? slice(v) : v]));
+      })
+    : undefined;
+  const inner = emitStep(
+    body,
+    r,
+    optimizer,
+    {
+      inputs: Object.fromEntries(Object.entries(outer.inputs).map(([k, v]) => [k, slice(v)])),
+      targets: Object.fromEntries(Object.entries(outer.targets).map(([k, v]) => [k, slice(v)])),
+      params,
+      state,
+      lr: outer.lr,
+      step,
+    },
+    prepared,
+  );
   body.output(cond);
   inner.params.forEach((p) => body.output(p));
   inner.state.flat().forEach((s) => body.output(s));
@@ -315,7 +332,6 @@ function emitLoop(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: Ste
   const scanned = withPredictions ? r.compiled.outputs : [];
   scanned.forEach((o) => body.output(inner.predictions[o.name]!));
 
-  const trips = b.dimSize('steps')!;
   const carried = [...outer.params, ...outer.state.flat()];
   const outs = b.opMulti('Loop', [trips, b.constant(1, 'bool'), ...carried], { body: body.close('train_step_body') }, carried.length + 1 + scanned.length);
   const nParams = outer.params.length;
