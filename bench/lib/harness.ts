@@ -250,22 +250,6 @@ export async function timeContenders(w: Workload, contenders: readonly Contender
   return { results, checks };
 }
 
-/** The reference for the gates: a contender's run function, called (untimed, cached) at each step count asked for. */
-export function cachedReference(w: Workload, label: string, run: (steps: number) => Promise<RunOutput>, evalBatch: Batch): Reference {
-  const cache = new Map<number, Promise<{ losses: Float64Array; evalLoss: number }>>();
-  return {
-    label,
-    at: (steps) => {
-      let r = cache.get(steps);
-      if (!r) {
-        r = run(steps).then((o) => ({ losses: o.losses, evalLoss: evaluateLoss(w, o.params, evalBatch) }));
-        cache.set(steps, r);
-      }
-      return r;
-    },
-  };
-}
-
 export function machine(): Record<string, unknown> {
   return { node: process.version, platform: `${process.platform} ${process.arch}`, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadavg: loadavg().map((x) => Number(x.toFixed(2))) };
 }
