@@ -5,13 +5,14 @@
  */
 import * as ort from 'onnxruntime-node';
 import { adam, exportTrainStep, sgd, type ModelState, type Optimizer } from '@onnxpipe/graph-builder';
+import { threadOptions } from '@onnxpipe/runtime';
 import { trainer, type Batch as TrainerBatch, type Device } from '@onnxpipe/trainer';
 import { onnxpipeModel, type Batch, type Workload } from './workloads.js';
 
 export interface OnnxpipeOptions {
-  /** Optimizer steps per onnxruntime run; 1 is the unfused train-step model. */
-  readonly stepsPerRun: number;
-  /** onnxruntime intra-op threads; undefined leaves onnxruntime's default (one per core). */
+  /** Optimizer steps per onnxruntime run; 1 is the unfused train-step model; undefined: the trainer's default. */
+  readonly stepsPerRun: number | undefined;
+  /** onnxruntime intra-op threads; undefined: the trainer's default (from the work of a step). */
   readonly threads: number | undefined;
   readonly device?: Device;
 }
@@ -54,7 +55,7 @@ export async function trainOnnxpipe(w: Workload, init: ModelState, data: readonl
     .on('iterationCompleted', (s) => {
       losses[n++] = s.loss;
     });
-  const params = await t.run(data, init, { epochs: 1, iterations: steps, stepsPerRun: options.stepsPerRun });
+  const params = await t.run(data, init, { epochs: 1, iterations: steps, ...(options.stepsPerRun === undefined ? {} : { stepsPerRun: options.stepsPerRun }) });
   if (n !== steps) throw new Error(`onnxpipe ran ${n} steps, expected ${steps}`);
   return { losses, params, setupMs: started - start };
 }
@@ -63,7 +64,7 @@ export async function trainOnnxpipe(w: Workload, init: ModelState, data: readonl
  * The profile baseline: exportTrainStep + session.run in a plain loop, feeds stacked ahead
  * of time, parameters fed back from the outputs. What remains is onnxruntime itself.
  */
-export async function trainRawOrt(w: Workload, init: ModelState, batches: readonly Batch[], steps: number, options: OnnxpipeOptions): Promise<OnnxpipeResult & { exportMs: number }> {
+export async function trainRawOrt(w: Workload, init: ModelState, batches: readonly Batch[], steps: number, options: OnnxpipeOptions & { readonly stepsPerRun: number }): Promise<OnnxpipeResult & { exportMs: number }> {
   const K = options.stepsPerRun;
   const classes = w.layers[w.layers.length - 1]!.units;
   const chunks: Record<string, ort.Tensor>[] = [];
@@ -85,7 +86,8 @@ export async function trainRawOrt(w: Workload, init: ModelState, batches: readon
   const session = await ort.InferenceSession.create(model.bytes, {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
-    ...(options.threads === undefined ? {} : { intraOpNumThreads: options.threads }),
+    // the thread settings the trainer gives a session of that many threads
+    ...(options.threads === undefined ? {} : threadOptions(options.threads)),
   });
   let state: Record<string, ort.Tensor> = {};
   for (const p of sig.params) state[p.name] = new ort.Tensor('float32', init[p.name]!.data as Float32Array, p.dims);

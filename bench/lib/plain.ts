@@ -1,7 +1,8 @@
 /**
  * The hand-written baseline: forward, backward and update of a dense MLP in plain loops
  * over typed arrays, one core, no library. Parameters and optimizer state are float32
- * (as in every other contender); activations, gradients and sums are float64.
+ * (as in every other contender), or float64 for the correctness gates' reference
+ * (reference.ts); activations, gradients and sums are float64.
  */
 import type { ModelState } from '@onnxpipe/graph-builder';
 import { layerShapes, softplus, type Batch, type Workload } from './workloads.js';
@@ -11,21 +12,25 @@ export interface PlainResult {
   readonly params: ModelState;
 }
 
-export function trainPlain(w: Workload, init: ModelState, batches: readonly Batch[], steps: number): PlainResult {
+/** Parameters and optimizer state: float32 as timed, float64 for the reference. */
+type Store = Float32Array | Float64Array;
+export type Storage = typeof Float32Array | typeof Float64Array;
+
+export function trainPlain(w: Workload, init: ModelState, batches: readonly Batch[], steps: number, storage: Storage = Float32Array): PlainResult {
   const shapes = layerShapes(w);
   const last = shapes.length - 1;
   const B = w.batch;
   if (B % 4 !== 0) throw new Error(`trainPlain: the batch size must be a multiple of 4, got ${B}`);
   const [w1, w2] = w.widths;
-  const kernels = shapes.map((_, l) => Float32Array.from(init[`dense_${l}.kernel`]!.data));
-  const biases = shapes.map((_, l) => Float32Array.from(init[`dense_${l}.bias`]!.data));
+  const kernels: Store[] = shapes.map((_, l) => storage.from(init[`dense_${l}.kernel`]!.data));
+  const biases: Store[] = shapes.map((_, l) => storage.from(init[`dense_${l}.bias`]!.data));
   // acts[0] is the concatenated input; acts[l + 1] the output of layer l (logits for the last).
   const acts = [new Float64Array(B * (w1 + w2)), ...shapes.map(([, o]) => new Float64Array(B * o))];
   const deltas = shapes.map(([, o]) => new Float64Array(B * o));
   const gradK = shapes.map(([i, o]) => new Float64Array(i * o));
   const gradB = shapes.map(([, o]) => new Float64Array(o));
   const adam = w.optimizer.name === 'adam' ? w.optimizer : undefined;
-  const moments = adam ? [...kernels, ...biases].map((p) => ({ m: new Float32Array(p.length), v: new Float32Array(p.length) })) : [];
+  const moments = adam ? [...kernels, ...biases].map((p) => ({ m: new storage(p.length), v: new storage(p.length) })) : [];
   const losses = new Float64Array(steps);
 
   for (let t = 0; t < steps; t++) {
@@ -121,7 +126,7 @@ export function trainPlain(w: Workload, init: ModelState, batches: readonly Batc
 // The kernels take four rows at a time so that each load of a weight serves four examples.
 
 /** z = a·W + b for a [rows, nin], W [nin, nout]. */
-function forwardDense(a: Float64Array, W: Float32Array, b: Float32Array, z: Float64Array, rows: number, nin: number, nout: number): void {
+function forwardDense(a: Float64Array, W: Store, b: Store, z: Float64Array, rows: number, nin: number, nout: number): void {
   for (let i = 0; i < rows; i += 4) {
     const z0 = i * nout;
     const z1 = z0 + nout;
@@ -169,7 +174,7 @@ function gradDense(a: Float64Array, d: Float64Array, gK: Float64Array, gB: Float
 }
 
 /** prev = (d·Wᵀ) ⊙ act'(h), h the layer's input (the previous layer's activation). */
-function backDense(d: Float64Array, W: Float32Array, h: Float64Array, prev: Float64Array, rows: number, nin: number, nout: number, tanh: boolean): void {
+function backDense(d: Float64Array, W: Store, h: Float64Array, prev: Float64Array, rows: number, nin: number, nout: number, tanh: boolean): void {
   for (let i = 0; i < rows; i += 4) {
     const d0 = i * nout;
     const d1 = d0 + nout;

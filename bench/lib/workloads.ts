@@ -63,6 +63,9 @@ export const mlp = (steps = 200): Workload => ({
   seed: 7,
 });
 
+/** Every workload by name, made for a number of steps. */
+export const workloadsByName = { xor, mlp } as const;
+
 /** [in, out] of every dense layer. */
 export function layerShapes(w: Workload): [number, number][] {
   let width = w.widths[0] + w.widths[1];

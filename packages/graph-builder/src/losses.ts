@@ -1,7 +1,7 @@
 import type { GraphBuilder } from './ir/builder.js';
-import { formatShape, isFloat, type DType, type Shape, type Value } from './ir/types.js';
+import { formatShape, isFloat, type Dim, type DType, type Shape, type Value } from './ir/types.js';
 import { onnxDataType } from './onnx/dtypes.js';
-import { staticSize } from './ops/grad.js';
+import { countOf } from './ops/grad.js';
 
 export const lossNames = [
   'binary_cross_entropy',
@@ -63,17 +63,20 @@ function checkTarget(loss: Loss, output: Value, target: Value, where: string): v
 
 const mean = (b: GraphBuilder, v: Value): Value => b.op('ReduceMean', [v], { keepdims: 0 });
 
-/** dy / (number of elements of v): the gradient a mean over all of v gives each element. */
-function perElement(b: GraphBuilder, dy: Value, v: Value): Value {
-  const size = staticSize(v);
-  return size === undefined ? b.op('Div', [dy, b.op('Cast', [b.op('Size', [v])], { to: onnxDataType[v.dtype] })]) : b.op('Mul', [dy, b.constant(1 / size, v.dtype)]);
+/** dy / count, count the number of elements along `dims` of v (a Size node when a symbolic one is not bound). */
+function perCount(b: GraphBuilder, dy: Value, v: Value, dims: readonly Dim[]): Value {
+  const count = countOf(b, dims, v.dtype);
+  if (typeof count === 'number') return b.op('Mul', [dy, b.constant(1 / count, v.dtype)]);
+  if (count) return b.op('Div', [dy, count]);
+  const all = b.op('Div', [dy, b.op('Cast', [b.op('Size', [v])], { to: onnxDataType[v.dtype] })]);
+  return dims.length === v.shape.length ? all : b.op('Mul', [all, b.constant(v.shape[v.shape.length - 1] as number, v.dtype)]);
 }
 
-/** dy / (number of rows of v, all dims but the last). */
-function perRow(b: GraphBuilder, dy: Value, v: Value): Value {
-  const width = v.shape[v.shape.length - 1] as number;
-  return b.op('Mul', [perElement(b, dy, v), b.constant(width, v.dtype)]);
-}
+/** dy / (number of elements of v): the gradient a mean over all of v gives each element. */
+const perElement = (b: GraphBuilder, dy: Value, v: Value): Value => perCount(b, dy, v, v.shape);
+
+/** dy / (number of rows of v, all dims but the last, which is static). */
+const perRow = (b: GraphBuilder, dy: Value, v: Value): Value => perCount(b, dy, v, v.shape.slice(0, -1));
 
 /** The value before the last activation, when `output` is made by that activation. */
 function preActivation(output: Value, op: string): Value | undefined {
@@ -120,11 +123,12 @@ export function emitLoss(b: GraphBuilder, loss: Loss, output: Value, target: Val
       case 'binary_cross_entropy': {
         const logits = logitsOf(loss, output, 'Sigmoid');
         if (logits) {
-          // softplus(z) − y·z written as max(z, 0) − y·z + log(1 + exp(−|z|)): finite for every
-          // finite z in float32 and float64 (onnxruntime's float64 Softplus overflows from z ≈ 710).
-          // Its gradient, (sigmoid(z) − y) / n, is given directly.
+          // softplus(z) − y·z, finite for every finite z: onnxruntime's float32 Softplus (cpu, wasm
+          // and webgpu) is; its float64 one overflows from z ≈ 710, so float64 takes
+          // max(z, 0) − y·z + log(1 + exp(−|z|)). The gradient, (sigmoid(z) − y) / n, is given directly.
           const probability = loss.fromLogits ? b.op('Sigmoid', [logits]) : output;
           const bce = () => {
+            if (logits.dtype === 'float32') return mean(b, b.op('Sub', [b.op('Softplus', [logits]), b.op('Mul', [y, logits])]));
             const softplusTail = b.op('Softplus', [b.op('Neg', [b.op('Abs', [logits])])]);
             return mean(b, b.op('Add', [b.op('Sub', [b.op('Relu', [logits]), b.op('Mul', [y, logits])]), softplusTail]));
           };

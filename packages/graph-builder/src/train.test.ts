@@ -1,7 +1,8 @@
+import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from './ir/builder.js';
-import { adam, adamw, exportEval, exportTrainStep, initParams, input, model, rmsprop, sgd, type ModelLike, type ModelState, type Optimizer, type TrainStepModel } from './index.js';
+import { adam, adamw, exportEval, exportTrainStep, initParams, input, model, rmsprop, sgd, trainStepSignature, type ModelLike, type ModelState, type Optimizer, type TrainStepModel } from './index.js';
 import { emitLoss } from './losses.js';
 
 /*
@@ -195,8 +196,9 @@ function initialOrtState(model: TrainStepModel, params: Params, slots: Slots = {
 }
 
 function stack(bs: readonly Batch[], key: keyof Batch): Float32Array {
-  const out = new Float32Array(bs.length * BATCH);
-  bs.forEach((b, k) => out.set(b[key], k * BATCH));
+  const rows = bs[0]!.y.length;
+  const out = new Float32Array(bs.length * rows);
+  bs.forEach((b, k) => out.set(b[key], k * rows));
   return out;
 }
 
@@ -205,10 +207,11 @@ async function runOnce(session: ort.InferenceSession, model: TrainStepModel, sta
   const { signature: sig } = model;
   const dtype = sig.dtype as Float;
   const lead = sig.fused ? [bs.length] : [];
+  const rows = bs[0]!.y.length;
   const feeds: Record<string, ort.Tensor> = {
-    x1: tensor(dtype, stack(bs, 'x1'), [...lead, BATCH, 1]),
-    x2: tensor(dtype, stack(bs, 'x2'), [...lead, BATCH, 1]),
-    [sig.targets.dense_1!.name]: tensor(dtype, stack(bs, 'y'), [...lead, BATCH, 1]),
+    x1: tensor(dtype, stack(bs, 'x1'), [...lead, rows, 1]),
+    x2: tensor(dtype, stack(bs, 'x2'), [...lead, rows, 1]),
+    [sig.targets.dense_1!.name]: tensor(dtype, stack(bs, 'y'), [...lead, rows, 1]),
     [sig.lr]: tensor(dtype, [lr], []),
     [sig.step]: tensor(dtype, [step], []),
   };
@@ -265,6 +268,19 @@ describe('the XOR train step in onnxruntime-node matches a hand-written float64 
     expect(sig.state.map((s) => s.name)).toEqual([`${K0}.m`, `${K0}.v`, `${B0}.m`, `${B0}.v`, `${K1}.m`, `${K1}.v`, `${B1}.m`, `${B1}.v`]);
     expect(sig.targets).toEqual({ dense_1: { name: 'target', dtype: 'float32', shape: ['batch', 1] } });
     expect(sig.predictions).toEqual({ dense_1: 'dense_1' });
+  });
+
+  it('trainStepSignature gives the signature without building the model', () => {
+    const x = input('x', { shape: [null, 2] });
+    const twoHeads = model({ a: x.dense(1, { activation: 'sigmoid' }), b: x.dense(3, { activation: 'softmax' }) });
+    for (const [net, options] of [
+      [m, { loss: 'binary_cross_entropy', optimizer: 'adam' }],
+      [m, { loss: 'binary_cross_entropy', optimizer: sgd(), stepsPerRun: 8, predictions: false }],
+      [twoHeads, { loss: { a: 'binary_cross_entropy', b: 'sparse_categorical_cross_entropy' }, optimizer: rmsprop(), stepsPerRun: 4, targetDType: 'int32' }],
+    ] as const) {
+      expect(trainStepSignature(net, options)).toEqual(exportTrainStep(net, options).signature);
+    }
+    expect(() => trainStepSignature(m, { loss: 'binary_cross_entropy', optimizer: 'sgd', stepsPerRun: 0 })).toThrow(/^trainStepSignature: stepsPerRun must be a positive integer, got 0$/);
   });
 
   it('SGD, 1 step (lr 0.1): params, loss and predictions', async () => {
@@ -343,6 +359,83 @@ describe('the fused model (stepsPerRun 10) equals 10 single steps per run', () =
       expect(maxAbsDiff(want.losses, ref.losses)).toBeLessThanOrEqual(1e-5);
     });
   }
+});
+
+/** The op types of the graph that runs once per step: the Loop body of a fused model, else the main graph; and of the main graph. */
+function stepOps(model: TrainStepModel): { step: string[]; outer: string[] } {
+  const graph = onnxProto.onnx.ModelProto.decode(model.bytes).graph!;
+  const loop = graph.node!.find((n) => n.opType === 'Loop');
+  const step = loop ? loop.attribute!.find((a) => a.name === 'body')!.g! : graph;
+  return { step: step.node!.map((n) => n.opType!), outer: graph.node!.map((n) => n.opType!) };
+}
+
+describe('the step graph is lean', () => {
+  const count = (ops: readonly string[], op: string) => ops.filter((o) => o === op).length;
+
+  it('dense layers are Gemms forward and backward, with no Transpose or MatMul', () => {
+    for (const stepsPerRun of [1, 10]) {
+      const { step } = stepOps(exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: 'adam', stepsPerRun }));
+      expect(count(step, 'Transpose'), `K=${stepsPerRun}`).toBe(0);
+      expect(count(step, 'MatMul'), `K=${stepsPerRun}`).toBe(0);
+      // 2 forward, 2 weight gradients, 1 input gradient (the first layer's input needs none)
+      expect(count(step, 'Gemm'), `K=${stepsPerRun}`).toBe(5);
+    }
+  });
+
+  it('fused: the batch size is read and divided once per run, outside the Loop body', () => {
+    const { step, outer } = stepOps(exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: sgd(), stepsPerRun: 10 }));
+    for (const op of ['Size', 'Shape', 'Cast', 'Div']) expect(count(step, op), op).toBe(0);
+    expect(outer.slice(0, outer.indexOf('Loop'))).toEqual(['Shape', 'Gather', 'Gather', 'Cast', 'Div']);
+    const single = stepOps(exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: sgd() })).step;
+    expect(count(single, 'Size')).toBe(1);
+  });
+
+  it("fused Adam: the bias corrections of every step are computed once per run, outside the Loop body (one Gather each inside)", () => {
+    const { step, outer } = stepOps(exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: adam(), stepsPerRun: 10 }));
+    for (const op of ['Pow', 'Sqrt', 'Range']) {
+      expect(count(step, op), op).toBe(op === 'Sqrt' ? 4 : 0); // Sqrt(v) of the 4 parameters
+      expect(count(outer, op), op).toBe(op === 'Sqrt' ? 1 : op === 'Pow' ? 2 : 1);
+    }
+  });
+
+  it('fused, batches of 5 then 3 rows: the hoisted batch size follows each run (the reference, 1e-6)', async () => {
+    const fused = exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: sgd({ learningRate: 0.1 }), stepsPerRun: 4 });
+    const rows = (b: Batch, n: number): Batch => ({ x1: b.x1.slice(0, n), x2: b.x2.slice(0, n), y: b.y.slice(0, n) });
+    const five = batches(4).map((b) => rows(b, 5));
+    const three = batches(4, 4).map((b) => rows(b, 3));
+    const session = await ort.InferenceSession.create(fused.bytes);
+    const first = await runOnce(session, fused, initialOrtState(fused, p0), five, 0.1, 1);
+    const second = await runOnce(session, fused, first.state, three, 0.1, 5);
+    await session.release();
+    const want = referenceTrain(p0, {}, refSgd(0.1), [...five, ...three]);
+    expect(maxAbsDiff([...first.loss, ...second.loss], want.losses)).toBeLessThanOrEqual(1e-6);
+    expectClose(second.state, want, 1e-6);
+  });
+
+  for (const stepsPerRun of [1, 10]) {
+    it(`predictions: false (K=${stepsPerRun}): no prediction outputs, and the same loss, parameters and state`, async () => {
+      const optimizer = adam({ learningRate: 0.01 });
+      const withThem = exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer, stepsPerRun });
+      const without = exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer, stepsPerRun, predictions: false });
+      expect(without.signature.predictions).toEqual({});
+      const bs = batches(stepsPerRun);
+      const run = async (model: TrainStepModel) => {
+        const session = await ort.InferenceSession.create(model.bytes);
+        const r = await runOnce(session, model, initialOrtState(model, p0), bs, 0.01, 1);
+        await session.release();
+        return r;
+      };
+      const [a, b] = [await run(withThem), await run(without)];
+      expect(Object.keys(a.out)).toContain('dense_1');
+      expect(Object.keys(b.out)).not.toContain('dense_1');
+      expect(b.loss).toEqual(a.loss);
+      expect(b.state).toEqual(a.state);
+    });
+  }
+
+  it('predictions must be a boolean', () => {
+    expect(() => exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: 'sgd', predictions: 'yes' as never })).toThrow(/^exportTrainStep: predictions must be true or false, got "yes"$/);
+  });
 });
 
 describe('one step of each optimizer from a non-zero state matches the hand-written update (1e-6)', () => {

@@ -1,6 +1,7 @@
 import { gradients } from './autodiff.js';
 import { asConst, dataInputs } from './export.js';
 import { GraphBuilder } from './ir/builder.js';
+import { graphCost, type GraphCost } from './ir/cost.js';
 import { onnxDataType } from './onnx/dtypes.js';
 import { serializeModel } from './onnx/serialize.js';
 import { checkLoss, emitLoss, lossNames, targetShape, type Loss, type LossSpec } from './losses.js';
@@ -30,6 +31,11 @@ export interface TrainStepOptions extends LossOptions {
    * batches stacked along a leading 'steps' dimension (any number of them per run).
    */
   readonly stepsPerRun?: number;
+  /**
+   * true (default): the predictions of every step are outputs (for metrics). false: only the
+   * loss, the parameters and the optimizer state come out, and the step does less.
+   */
+  readonly predictions?: boolean;
 }
 
 export interface ParamSlot {
@@ -66,18 +72,22 @@ export interface TrainStepSignature {
   readonly learningRate: number;
   /** Output: the loss (shape [] or, fused, [steps]). */
   readonly loss: 'loss';
-  /** Output name → graph output with the predictions of this step. */
+  /** Output name → graph output with the predictions of this step (none when exported with `predictions: false`). */
   readonly predictions: Readonly<Record<string, string>>;
 }
 
 export interface TrainStepModel {
   readonly bytes: Uint8Array;
   readonly signature: TrainStepSignature;
+  /** FLOPs of one step: `fixed + batch · perRow` (the Loop body once for a fused model). */
+  readonly cost: GraphCost;
 }
 
 export interface EvalModel {
   readonly bytes: Uint8Array;
   readonly signature: Omit<TrainStepSignature, 'state' | 'lr' | 'step' | 'learningRate' | 'fused'>;
+  /** FLOPs of one run: `fixed + batch · perRow`. */
+  readonly cost: GraphCost;
 }
 
 interface Resolved {
@@ -133,13 +143,8 @@ function resolveLossWeights(weights: LossOptions['lossWeights'], outputs: readon
 const targetName = (compiled: CompiledModel, output: string): string => (compiled.outputs.length === 1 ? 'target' : `target.${output}`);
 
 /** Target inputs, shaped from the outputs' static shapes. */
-function targetInputs(b: GraphBuilder, r: Resolved, leading: readonly string[]): Record<string, Value> {
-  return Object.fromEntries(
-    r.compiled.outputs.map((o) => {
-      const shape = targetShape(r.losses[o.name]!, o.tensor.shape, r.targetDType);
-      return [o.name, b.input(targetName(r.compiled, o.name), r.targetDType, [...leading, ...shape])];
-    }),
-  );
+function targetInputs(b: GraphBuilder, r: Resolved): Record<string, Value> {
+  return Object.fromEntries(r.compiled.outputs.map((o) => [o.name, b.input(targetName(r.compiled, o.name), r.targetDType, targetShape(r.losses[o.name]!, o.tensor.shape, r.targetDType))]));
 }
 
 /** Fed parameters by name, and the frozen ones as initializers of the (outermost) graph. */
@@ -184,7 +189,7 @@ function clipByGlobalNorm(b: GraphBuilder, grads: readonly Value[], clipNorm: nu
  * slots of the trainable parameters, in order; a non-trainable parameter's next value is
  * what its layer computed (batch-norm statistics), or itself.
  */
-function emitStep(b: GraphBuilder, r: Resolved, optimizer: Optimizer, bind: StepBindings) {
+function emitStep(b: GraphBuilder, r: Resolved, optimizer: Optimizer, bind: StepBindings, prepared?: Readonly<Record<string, Value>>) {
   const { loss, predictions, updates } = emitObjective(b, r, bind, true);
   const all = r.fed;
   const trainable = all.flatMap((p, i) => (p.trainable ? [i] : []));
@@ -199,13 +204,56 @@ function emitStep(b: GraphBuilder, r: Resolved, optimizer: Optimizer, bind: Step
   const raw = gradients(b, loss, trainableValues);
   const grads = optimizer.clipNorm === undefined ? raw : clipByGlobalNorm(b, raw, optimizer.clipNorm);
   const hyper = { lr: bind.lr, step: bind.step };
-  const shared = optimizer.prepare ? b.scoped('update', () => optimizer.prepare!(b, hyper)) : {};
+  const shared = prepared ?? (optimizer.prepare ? b.scoped('update', () => optimizer.prepare!(b, hyper)) : {});
   const state = trainable.map((i, k) => {
     const u = b.scoped(`update/${all[i]!.name}`, () => optimizer.update(b, bind.params[i]!, grads[k]!, bind.state[k]!, hyper, shared));
     next[i] = u.param;
     return u.state;
   });
   return { loss, predictions, params: next, state };
+}
+
+interface StepPlan {
+  readonly r: Resolved;
+  readonly optimizer: Optimizer;
+  readonly predictions: boolean;
+  readonly signature: TrainStepSignature;
+}
+
+/** The options checked, and the signature of the train-step model they ask for. */
+function planStep(m: ModelLike, options: TrainStepOptions, where: string): StepPlan {
+  const r = resolve(m, options, where);
+  const optimizer = resolveOptimizer(options.optimizer);
+  const stepsPerRun = options.stepsPerRun ?? 1;
+  if (!Number.isInteger(stepsPerRun) || stepsPerRun < 1) throw new Error(`${where}: stepsPerRun must be a positive integer, got ${JSON.stringify(stepsPerRun)}`);
+  const predictions = options.predictions ?? true;
+  if (typeof predictions !== 'boolean') throw new Error(`${where}: predictions must be true or false, got ${JSON.stringify(predictions)}`);
+  const fused = stepsPerRun > 1;
+  const leading = fused ? ['steps'] : [];
+  const { compiled } = r;
+  const signature: TrainStepSignature = {
+    fused,
+    dtype: r.dtype,
+    inputs: compiled.inputs.map((i) => ({ name: i.name, dtype: i.dtype, shape: [...leading, ...i.shape] })),
+    targets: Object.fromEntries(
+      compiled.outputs.map((o) => [o.name, { name: targetName(compiled, o.name), dtype: r.targetDType, shape: [...leading, ...targetShape(r.losses[o.name]!, o.tensor.shape, r.targetDType)] }]),
+    ),
+    params: r.fed.map((p) => ({ name: p.name, next: `${p.name}.next`, dims: p.shape, trainable: p.trainable })),
+    state: r.fed
+      .filter((p) => p.trainable)
+      .flatMap((p) => optimizer.slots.map((slot) => ({ name: `${p.name}.${slot}`, next: `${p.name}.${slot}.next`, param: p.name, slot, dims: p.shape }))),
+    lr: 'lr',
+    step: 'step',
+    learningRate: optimizer.learningRate,
+    loss: 'loss',
+    predictions: predictions ? Object.fromEntries(compiled.outputs.map((o) => [o.name, o.name])) : {},
+  };
+  return { r, optimizer, predictions, signature };
+}
+
+/** The signature `exportTrainStep(m, options)` gives, without building the model. */
+export function trainStepSignature(m: ModelLike, options: TrainStepOptions): TrainStepSignature {
+  return planStep(m, options, 'trainStepSignature').signature;
 }
 
 /**
@@ -215,87 +263,84 @@ function emitStep(b: GraphBuilder, r: Resolved, optimizer: Optimizer, bind: Step
  * the inference model names its outputs. Each `.next` output feeds the next run's input.
  */
 export function exportTrainStep(m: ModelLike, options: TrainStepOptions): TrainStepModel {
-  const where = 'exportTrainStep';
-  const r = resolve(m, options, where);
-  const optimizer = resolveOptimizer(options.optimizer);
-  const stepsPerRun = options.stepsPerRun ?? 1;
-  if (!Number.isInteger(stepsPerRun) || stepsPerRun < 1) throw new Error(`${where}: stepsPerRun must be a positive integer, got ${JSON.stringify(stepsPerRun)}`);
-  const fused = stepsPerRun > 1;
-  const params = r.fed;
-  const trainable = params.filter((p) => p.trainable);
-
+  const { r, optimizer, predictions, signature: sig } = planStep(m, options, 'exportTrainStep');
   const b = new GraphBuilder();
-  const leading = fused ? ['steps'] : [];
-  const inputs = dataInputs(b, r.compiled, leading);
-  const targets = targetInputs(b, r, leading);
-  const paramInputs = params.map((p) => b.input(p.name, p.dtype, p.shape));
-  const stateInputs = trainable.map((p) => optimizer.slots.map((slot) => b.input(`${p.name}.${slot}`, p.dtype, p.shape)));
-  const lr = b.input('lr', r.dtype, []);
-  const step = b.input('step', r.dtype, []);
+  const inputs = Object.fromEntries(sig.inputs.map((i) => [i.name, b.input(i.name, i.dtype, i.shape)]));
+  const targets = Object.fromEntries(Object.entries(sig.targets).map(([o, t]) => [o, b.input(t.name, t.dtype, t.shape)]));
+  const paramInputs = r.fed.map((p) => b.input(p.name, p.dtype, p.shape));
+  const stateInputs = r.fed.filter((p) => p.trainable).map((p) => optimizer.slots.map((slot) => b.input(`${p.name}.${slot}`, p.dtype, p.shape)));
+  const lr = b.input(sig.lr, r.dtype, []);
+  const step = b.input(sig.step, r.dtype, []);
 
-  const result = fused
-    ? emitLoop(b, r, optimizer, { inputs, targets, params: paramInputs, state: stateInputs, lr, step })
-    : emitStep(b, r, optimizer, { inputs, targets, params: paramInputs, state: stateInputs, lr, step });
+  const bindings = { inputs, targets, params: paramInputs, state: stateInputs, lr, step };
+  const result = sig.fused ? emitLoop(b, r, optimizer, bindings, predictions) : emitStep(b, r, optimizer, bindings);
 
-  b.output(result.loss, 'loss');
-  params.forEach((p, i) => b.output(result.params[i]!, `${p.name}.next`));
-  trainable.forEach((p, i) => optimizer.slots.forEach((slot, k) => b.output(result.state[i]![k]!, `${p.name}.${slot}.next`)));
-  const predictions: Record<string, string> = {};
-  for (const o of r.compiled.outputs) predictions[o.name] = b.output(result.predictions[o.name]!, o.name).name;
+  b.output(result.loss, sig.loss);
+  sig.params.forEach((p, i) => b.output(result.params[i]!, p.next));
+  sig.state.forEach((s, i) => b.output(result.state[Math.floor(i / optimizer.slots.length)]![i % optimizer.slots.length]!, s.next));
+  for (const [o, name] of Object.entries(sig.predictions)) b.output(result.predictions[o]!, name);
 
-  const graph = b.close(fused ? 'onnxpipe_train_loop' : 'onnxpipe_train_step');
-  return {
-    bytes: serializeModel({ graph, initializers: b.initializersOf(graph), opset: r.compiled.opset }),
-    signature: {
-      fused,
-      dtype: r.dtype,
-      inputs: r.compiled.inputs.map((i) => ({ name: i.name, dtype: i.dtype, shape: [...leading, ...i.shape] })),
-      targets: Object.fromEntries(Object.entries(targets).map(([o, v]) => [o, { name: v.name, dtype: r.targetDType, shape: [...v.shape] }])),
-      params: params.map((p) => ({ name: p.name, next: `${p.name}.next`, dims: p.shape, trainable: p.trainable })),
-      state: trainable.flatMap((p) => optimizer.slots.map((slot) => ({ name: `${p.name}.${slot}`, next: `${p.name}.${slot}.next`, param: p.name, slot, dims: p.shape }))),
-      lr: 'lr',
-      step: 'step',
-      learningRate: optimizer.learningRate,
-      loss: 'loss',
-      predictions,
-    },
-  };
+  const graph = b.close(sig.fused ? 'onnxpipe_train_loop' : 'onnxpipe_train_step');
+  return { bytes: serializeModel({ graph, initializers: b.initializersOf(graph), opset: r.compiled.opset }), cost: graphCost(graph), signature: sig };
 }
 
 /** K steps in one ONNX Loop: each iteration takes the K-th slice of the stacked inputs. */
-function emitLoop(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: StepBindings) {
+function emitLoop(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: StepBindings, withPredictions: boolean) {
+  // Every step of a run has the batch size of the stacked inputs: sizes read from them outside the body.
+  for (const v of [...Object.values(outer.inputs), ...Object.values(outer.targets)]) {
+    let shape: Value | undefined;
+    v.shape.forEach((d, axis) => {
+      if (typeof d === 'string') b.bindDim(d, () => b.op('Gather', [(shape ??= b.op('Shape', [v])), b.constant(axis, 'int64')], { axis: 0 }));
+    });
+  }
   const body = b.subgraph();
   const iter = body.input('loop.iter', 'int64', []);
   const cond = body.input('loop.cond', 'bool', []);
   const params = r.fed.map((p) => body.input(`loop.${p.name}`, p.dtype, p.shape));
   const state = r.fed.filter((p) => p.trainable).map((p) => optimizer.slots.map((slot) => body.input(`loop.${p.name}.${slot}`, p.dtype, p.shape)));
   const slice = (v: Value) => body.op('Gather', [v, iter], { axis: 0 });
-  const step = body.op('Add', [outer.step, body.op('Cast', [iter], { to: onnxDataType[r.dtype] })]);
-  const inner = emitStep(body, r, optimizer, {
-    inputs: Object.fromEntries(Object.entries(outer.inputs).map(([k, v]) => [k, slice(v)])),
-    targets: Object.fromEntries(Object.entries(outer.targets).map(([k, v]) => [k, slice(v)])),
-    params,
-    state,
-    lr: outer.lr,
-    step,
-  });
-  body.output(body.op('Identity', [cond]));
+  const toFloat = { to: onnxDataType[r.dtype] };
+  const step = body.op('Add', [outer.step, body.op('Cast', [iter], toFloat)]);
+  // The optimizer's per-step scalars (Adam's bias corrections) for every step of the run at
+  // once, outside the body, from the vector of step numbers; each iteration takes its own.
+  const trips = b.dimSize('steps')!;
+  const prepared = optimizer.prepare
+    ? b.scoped('update', () => {
+        const steps = b.op('Add', [outer.step, b.op('Cast', [b.op('Range', [b.constant(0, 'int64'), trips, b.constant(1, 'int64')])], toFloat)]);
+        const all = optimizer.prepare!(b, { lr: outer.lr, step: steps });
+        return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.shape.length === 1 ? slice(v) : v]));
+      })
+    : undefined;
+  const inner = emitStep(
+    body,
+    r,
+    optimizer,
+    {
+      inputs: Object.fromEntries(Object.entries(outer.inputs).map(([k, v]) => [k, slice(v)])),
+      targets: Object.fromEntries(Object.entries(outer.targets).map(([k, v]) => [k, slice(v)])),
+      params,
+      state,
+      lr: outer.lr,
+      step,
+    },
+    prepared,
+  );
+  body.output(cond);
   inner.params.forEach((p) => body.output(p));
   inner.state.flat().forEach((s) => body.output(s));
   body.output(inner.loss);
-  r.compiled.outputs.forEach((o) => body.output(inner.predictions[o.name]!));
+  const scanned = withPredictions ? r.compiled.outputs : [];
+  scanned.forEach((o) => body.output(inner.predictions[o.name]!));
 
-  const first = Object.values(outer.inputs)[0]!;
-  const trips = b.op('Gather', [b.op('Shape', [first]), b.constant(0, 'int64')], { axis: 0 });
   const carried = [...outer.params, ...outer.state.flat()];
-  const outs = b.opMulti('Loop', [trips, b.constant(1, 'bool'), ...carried], { body: body.close('train_step_body') }, carried.length + 1 + r.compiled.outputs.length);
+  const outs = b.opMulti('Loop', [trips, b.constant(1, 'bool'), ...carried], { body: body.close('train_step_body') }, carried.length + 1 + scanned.length);
   const nParams = outer.params.length;
   let k = nParams;
   return {
     params: outs.slice(0, nParams),
     state: outer.state.map((slots) => slots.map(() => outs[k++]!)),
     loss: outs[carried.length]!,
-    predictions: Object.fromEntries(r.compiled.outputs.map((o, i) => [o.name, outs[carried.length + 1 + i]!])),
+    predictions: Object.fromEntries(scanned.map((o, i) => [o.name, outs[carried.length + 1 + i]!])),
   };
 }
 
@@ -304,7 +349,7 @@ export function exportEval(m: ModelLike, options: LossOptions): EvalModel {
   const r = resolve(m, options, 'exportEval');
   const b = new GraphBuilder();
   const inputs = dataInputs(b, r.compiled);
-  const targets = targetInputs(b, r, []);
+  const targets = targetInputs(b, r);
   const params = r.fed.map((p) => b.input(p.name, p.dtype, p.shape));
   const { loss, predictions } = emitObjective(b, r, { inputs, targets, params }, false);
   b.output(loss, 'loss');
@@ -313,6 +358,7 @@ export function exportEval(m: ModelLike, options: LossOptions): EvalModel {
   const graph = b.close('onnxpipe_eval');
   return {
     bytes: serializeModel({ graph, initializers: b.initializersOf(graph), opset: r.compiled.opset }),
+    cost: graphCost(graph),
     signature: {
       dtype: r.dtype,
       inputs: r.compiled.inputs.map((i) => ({ name: i.name, dtype: i.dtype, shape: [...i.shape] })),

@@ -250,4 +250,21 @@ describe('ortBackend: the onnxruntime binding shared with the trainer', () => {
     await model.close();
     await expect(createLoadModel(bound)(join(dir, 'affine.onnx'))).rejects.toThrow(ModelLoadError);
   });
+
+  it('with cores, the CPU session gets one thread for a small model; intraOpNumThreads and other providers are left as asked', async () => {
+    const asked: (ort.InferenceSession.SessionOptions | undefined)[] = [];
+    const bound = ortBackend(
+      { ...ort, InferenceSession: { create: (bytes: Uint8Array, options?: ort.InferenceSession.SessionOptions) => (asked.push(options), ort.InferenceSession.create(bytes, options)) } },
+      { cpuProvider: 'cpu', cores: 4 },
+    );
+    const tuned = await createLoadModel(bound)(affineModel());
+    expectClose((await tuned.predict({ a: A, features: FEATURES })).y!.toArray(), affineForward(A, FEATURES).y);
+    const pinned = await createLoadModel(bound)(affineModel(), { intraOpNumThreads: 3 });
+    await Promise.all([tuned.close(), pinned.close()]);
+    expect(asked).toEqual([
+      { executionProviders: ['cpu'], intraOpNumThreads: 1 },
+      { executionProviders: ['cpu'], intraOpNumThreads: 3 },
+    ]);
+    expect(backend.cores).toBeGreaterThanOrEqual(1);
+  });
 });

@@ -64,3 +64,53 @@ describe('op attributes follow the op table', () => {
     expect(out.shape).toEqual([2, 3]);
   });
 });
+
+describe('nested graphs (Loop bodies)', () => {
+  it('a node that reads only values from outside goes to the enclosing graph; one that reads a value of its own stays', () => {
+    const b = new GraphBuilder();
+    const lr = b.input('lr', 'float32', []);
+    const body = b.subgraph();
+    const x = body.input('x', 'float32', [3]);
+    const scaled = body.op('Mul', [lr, b.constant(2, 'float32')]);
+    const used = body.op('Mul', [x, scaled]);
+    expect(b.nodes.map((n) => n.op)).toEqual(['Mul']);
+    expect(b.nodes[0]!.outputs[0]).toBe(scaled);
+    expect(body.nodes.map((n) => n.outputs[0])).toEqual([used]);
+  });
+
+  it('Dropout stays in the body even when it reads only outside values (a fresh mask each iteration)', () => {
+    const b = new GraphBuilder();
+    const h = b.input('h', 'float32', [3]);
+    const body = b.subgraph();
+    body.opMulti('Dropout', [h, b.constant(0.5, 'float32'), b.constant(1, 'bool')], {}, 2);
+    expect(body.nodes.map((n) => n.op)).toEqual(['Dropout']);
+    expect(b.nodes).toEqual([]);
+  });
+
+  it('a body output that comes from outside is copied into the body by an Identity', () => {
+    const b = new GraphBuilder();
+    const lr = b.input('lr', 'float32', []);
+    const body = b.subgraph();
+    const out = body.output(lr);
+    expect(out).not.toBe(lr);
+    expect(body.nodes.map((n) => [n.op, n.inputs[0]])).toEqual([['Identity', lr]]);
+  });
+
+  it('bindDim: the size of a symbolic dimension is made on first use, in the graph that binds it, and seen by nested graphs', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', 'float32', ['steps', 'batch', 2]);
+    let made = 0;
+    b.bindDim('batch', () => {
+      made++;
+      return b.op('Gather', [b.op('Shape', [x]), b.constant(1, 'int64')], { axis: 0 });
+    });
+    const body = b.subgraph();
+    expect(made).toBe(0);
+    const size = body.dimSize('batch')!;
+    expect(body.dimSize('batch')).toBe(size);
+    expect(made).toBe(1);
+    expect(b.nodes.map((n) => n.op)).toEqual(['Shape', 'Gather']);
+    expect(body.nodes).toEqual([]);
+    expect(body.dimSize('steps')).toBeUndefined();
+  });
+});

@@ -30,6 +30,9 @@ export class GraphBuilder {
   private readonly frozenValues = new Map<string, Value>();
   private readonly scopes: string[] = [];
   readonly composites: Composite[] = [];
+  /** The values this graph makes: its inputs and its nodes' outputs (everything else comes from outside). */
+  private readonly local = new Set<Value>();
+  private readonly dimSizes = new Map<string, { readonly make: () => Value; value?: Value }>();
 
   constructor(
     readonly names: NameAuthority = new NameAuthority(),
@@ -47,7 +50,23 @@ export class GraphBuilder {
   input(name: string, dtype: DType, shape: Shape): Value {
     const value: Value = { name: this.names.claim(name, 'input'), dtype, shape, producer: undefined };
     this.inputs.push(value);
+    this.local.add(value);
     return value;
+  }
+
+  /**
+   * Say how to compute the runtime size of the symbolic dimension `name` in this graph (an
+   * int64 scalar), for this graph and the graphs nested in it; `make` runs on first use.
+   */
+  bindDim(name: string, make: () => Value): void {
+    if (!this.dimSizes.has(name)) this.dimSizes.set(name, { make });
+  }
+
+  /** The runtime size of a symbolic dimension, when this graph or one around it binds it. */
+  dimSize(name: string): Value | undefined {
+    const bound = this.dimSizes.get(name);
+    if (!bound) return this.parent?.dimSize(name);
+    return (bound.value ??= bound.make());
   }
 
   /** A named tensor stored in the model file (always in the outermost graph). */
@@ -90,10 +109,22 @@ export class GraphBuilder {
     return first as Value;
   }
 
+  /**
+   * In a nested graph, a node that reads only values from outside it (the learning rate, the
+   * batch size, constants) is the same in every iteration: it goes to the enclosing graph, so
+   * that a Loop computes it once per run. Dropout draws anew each time and stays.
+   */
   opMulti<K extends OpName>(op: K, inputs: readonly (Value | null)[], attrs: OpAttrs<K>, outputCount: number): Value[] {
     const scope = this.scopes.length > 0 ? `${this.scopes.join('/')}/` : '';
     const name = this.names.fresh(`${scope}${op}`);
-    return this.addNode(op, name, inputs, attrs as Attrs, outputCount === 1 ? [name] : Array.from({ length: outputCount }, (_, i) => `${name}_${i}`));
+    const graph = op === 'Dropout' ? this : this.graphFor(inputs);
+    return graph.addNode(op, name, inputs, attrs as Attrs, outputCount === 1 ? [name] : Array.from({ length: outputCount }, (_, i) => `${name}_${i}`));
+  }
+
+  /** The outermost graph, from this one out, where every one of `inputs` is defined. */
+  private graphFor(inputs: readonly (Value | null)[]): GraphBuilder {
+    if (!this.parent || inputs.some((v) => v !== null && this.local.has(v))) return this;
+    return this.parent.graphFor(inputs);
   }
 
   /** Checks the attributes against the op's schema, infers the outputs' types and records the node. */
@@ -112,6 +143,7 @@ export class GraphBuilder {
     const node: Node = { op, name, inputs, outputs, attrs };
     outputNames.forEach((outName, i) => outputs.push({ name: outName, dtype: signatures[i]!.dtype, shape: signatures[i]!.shape, producer: node }));
     this.nodes.push(node);
+    for (const o of outputs) this.local.add(o);
     return outputs;
   }
 
@@ -121,6 +153,10 @@ export class GraphBuilder {
     if (name !== undefined && name !== value.name) {
       this.names.claim(name, 'output');
       [out] = this.addNode('Identity', `${name}/Identity`, [value], {}, [name]) as [Value];
+    } else if (this.parent && !this.local.has(value)) {
+      // A nested graph's outputs are its own values.
+      const id = this.names.fresh('Identity');
+      out = this.addNode('Identity', id, [value], {}, [id])[0]!;
     }
     this.outputs.push(out);
     return out;

@@ -47,6 +47,8 @@ export function dense(x: SymbolicTensor, units: number, options: DenseOptions = 
       params: useBias ? { kernel, bias } : { kernel },
       info: `units ${units}${act === 'linear' ? '' : `, ${act}`}`,
       lower: ({ b }, [v], p) => {
+        // One Gemm (bias included) on [batch, features]: its gradients are Gemms too, with no Transpose.
+        if (v!.shape.length === 2) return activations[act](b, b.op('Gemm', useBias ? [v!, p.kernel!, p.bias!] : [v!, p.kernel!]));
         const z = b.op('MatMul', [v!, p.kernel!]);
         return activations[act](b, useBias ? b.op('Add', [z, p.bias!]) : z);
       },

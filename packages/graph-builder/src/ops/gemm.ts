@@ -43,7 +43,8 @@ export const Gemm: OpDef<typeof gemmAttrs> = {
     // alpha and beta are FLOAT attributes: the forward pass scales by their float32 roundings.
     const alpha = Math.fround(alphaAttr);
     const beta = Math.fround(betaAttr);
-    const gemm = (p: Value, q: Value, tp: boolean, tq: boolean) => b.op('Gemm', [p, q], { alpha, transA: tp ? 1 : 0, transB: tq ? 1 : 0 });
+    // Only the attributes that differ from their defaults are written.
+    const gemm = (p: Value, q: Value, tp: boolean, tq: boolean) => b.op('Gemm', [p, q], { ...(alpha === 1 ? {} : { alpha }), ...(tp ? { transA: 1 } : {}), ...(tq ? { transB: 1 } : {}) });
     // dA' = alpha·dY·B'ᵀ; dA = transA ? dA'ᵀ = alpha·B'·dYᵀ : dA'.
     const da = transA ? gemm(w!, dy!, Boolean(transB), true) : gemm(dy!, w!, false, !transB);
     // dB' = alpha·A'ᵀ·dY; dB = transB ? dB'ᵀ = alpha·dYᵀ·A' : dB'.

@@ -1,6 +1,7 @@
 import type { GraphBuilder } from '../ir/builder.js';
 import { tensorConst } from '../ir/tensor.js';
-import type { Value } from '../ir/types.js';
+import type { DType, Dim, Value } from '../ir/types.js';
+import { onnxDataType } from '../onnx/dtypes.js';
 
 /** Reshape `v` to the (runtime) shape of `like`. */
 export function reshapeLike(b: GraphBuilder, v: Value, like: Value): Value {
@@ -32,6 +33,27 @@ export function reshapeTo(b: GraphBuilder, v: Value, like: Value): Value {
 /** The number of elements of `v` when its shape is static. */
 export function staticSize(v: Value): number | undefined {
   return v.shape.every((d) => typeof d === 'number') ? (v.shape as readonly number[]).reduce((a, d) => a * d, 1) : undefined;
+}
+
+/**
+ * The number of elements along `dims`: a number when they are static, else a scalar of `dtype`,
+ * the product of the runtime sizes the builder binds for the symbolic dimensions (in a Loop
+ * body they come from outside it, so the count is made once per run); undefined when one is not bound.
+ */
+export function countOf(b: GraphBuilder, dims: readonly Dim[], dtype: DType): number | Value | undefined {
+  let fixed = 1;
+  const sizes: Value[] = [];
+  for (const d of dims) {
+    if (typeof d === 'number') fixed *= d;
+    else {
+      const size = b.dimSize(d);
+      if (!size) return undefined;
+      sizes.push(size);
+    }
+  }
+  if (sizes.length === 0) return fixed;
+  const product = sizes.reduce((p, s) => b.op('Mul', [p, s]));
+  return b.op('Cast', [fixed === 1 ? product : b.op('Mul', [product, b.constant(fixed, 'int64')])], { to: onnxDataType[dtype] });
 }
 
 export function scalar(b: GraphBuilder, value: number, like: Value): Value {

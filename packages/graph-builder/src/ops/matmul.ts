@@ -27,8 +27,9 @@ export const MatMul: OpDef = {
     const batch = broadcastShapes(a.shape.slice(0, -2), w.shape.slice(0, -2), node);
     return [{ dtype: sameDType([a, w], node), shape: [...batch, a.shape[a.shape.length - 2]!, w.shape[w.shape.length - 1]!] }];
   },
-  vjp: ([dy], { inputs: [a, w] }, b) => [
-    unbroadcast(b, b.op('MatMul', [dy!, swapLastTwo(b, w!)]), a!),
-    unbroadcast(b, b.op('MatMul', [swapLastTwo(b, a!), dy!]), w!),
-  ],
+  vjp: ([dy], { inputs: [a, w] }, b) => {
+    // Two matrices: Gemms with the transposes folded into transA/transB, no Transpose nodes.
+    if (a!.shape.length === 2 && w!.shape.length === 2) return [b.op('Gemm', [dy!, w!], { transB: 1 }), b.op('Gemm', [a!, dy!], { transA: 1 })];
+    return [unbroadcast(b, b.op('MatMul', [dy!, swapLastTwo(b, w!)]), a!), unbroadcast(b, b.op('MatMul', [swapLastTwo(b, a!), dy!]), w!)];
+  },
 };

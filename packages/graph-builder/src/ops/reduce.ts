@@ -1,6 +1,6 @@
 import { arg, normalizeAxis, reducedShape, staticDims } from './rules.js';
 import { readAttrs, type VjpRule, type OpDef } from './types.js';
-import { scalar, staticSize } from './grad.js';
+import { countOf, scalar, staticSize } from './grad.js';
 import type { GraphBuilder } from '../ir/builder.js';
 import type { Attrs, Node, Value } from '../ir/types.js';
 import { onnxDataType } from '../onnx/dtypes.js';
@@ -42,20 +42,23 @@ const sumVjp: VjpRule = ([dy], node, b) => [nodeReduction(node).axes === 'none' 
 
 /** dx = spread(dy / n), n = elements reduced into each output: divide the small tensor, then spread. */
 const meanVjp: VjpRule = ([dy], node, b) => {
-  if (nodeReduction(node).axes === 'none') return [dy!, null];
-  const x = node.inputs[0]!;
-  const y = node.outputs[0]!;
-  const [xSize, ySize] = [staticSize(x), staticSize(y)];
-  const code = onnxDataType[x.dtype];
-  let scaled: Value;
-  if (xSize !== undefined && ySize !== undefined) scaled = b.op('Mul', [dy!, b.constant(ySize / xSize, x.dtype)]);
-  else {
-    const xCount = b.op('Cast', [b.op('Size', [x])], { to: code });
-    const count = ySize === 1 ? xCount : b.op('Div', [xCount, ySize === undefined ? b.op('Cast', [b.op('Size', [y])], { to: code }) : b.constant(ySize, x.dtype)]);
-    scaled = b.op('Div', [dy!, count]);
-  }
-  return [spread(b, scaled, node), null];
+  const { axes } = nodeReduction(node);
+  if (axes === 'none') return [dy!, null];
+  return [spread(b, divideByReduced(b, dy!, node, axes), node), null];
 };
+
+/** dy / n: n a constant, or from the sizes the builder binds for symbolic dimensions, or Size(x) / Size(y). */
+function divideByReduced(b: GraphBuilder, dy: Value, node: Node, axes: readonly number[]): Value {
+  const x = node.inputs[0]!;
+  const count = countOf(b, axes.map((a) => x.shape[a]!), x.dtype);
+  if (typeof count === 'number') return b.op('Mul', [dy, b.constant(1 / count, x.dtype)]);
+  if (count) return b.op('Div', [dy, count]);
+  const code = onnxDataType[x.dtype];
+  const ySize = staticSize(node.outputs[0]!);
+  const xCount = b.op('Cast', [b.op('Size', [x])], { to: code });
+  const perOutput = ySize === 1 ? xCount : b.op('Div', [xCount, ySize === undefined ? b.op('Cast', [b.op('Size', [node.outputs[0]!])], { to: code }) : b.constant(ySize, x.dtype)]);
+  return b.op('Div', [dy, perOutput]);
+}
 
 /**
  * ReduceMax, ReduceMin: the gradient goes to the elements equal to their slice's extremum;

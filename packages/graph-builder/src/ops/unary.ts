@@ -19,7 +19,8 @@ export const Sigmoid: OpDef = {
 export const Relu: OpDef = {
   attrs: {},
   infer: floatUnary,
-  vjp: ([dy], { inputs: [x] }, b) => [b.op('Where', [b.op('Greater', [x!, scalar(b, 0, x!)]), dy!, scalar(b, 0, x!)])],
+  // From the output (y > 0 exactly where x > 0): the input then has one reader, so onnxruntime can fuse Gemm + Relu.
+  vjp: ([dy], { outputs: [y] }, b) => [b.op('Where', [b.op('Greater', [y!, scalar(b, 0, y!)]), dy!, scalar(b, 0, y!)])],
 };
 
 export const LeakyRelu: OpDef<typeof leakyReluAttrs> = {

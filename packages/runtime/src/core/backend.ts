@@ -14,6 +14,12 @@ export interface OrtBackend {
   readonly listSupportedBackends?: () => readonly { readonly name: string; readonly bundled: boolean }[];
   /** Reads a local model file; only Node has one. */
   readonly readFile?: ReadFile;
+  /**
+   * The cores a CPU session may use: with it, sessions get one intra-op thread for small runs
+   * and all of them for large ones (threads.ts). Without it (onnxruntime-web, whose wasm
+   * threads are set once in ort.env), sessions keep onnxruntime's own default.
+   */
+  readonly cores?: number;
 }
 
 /** The parts of an `import * as ort from 'onnxruntime-…'` module a backend needs. */
@@ -24,12 +30,13 @@ export interface OrtModule {
 }
 
 /** Bind an onnxruntime module: `ortBackend(ort, { cpuProvider: 'cpu', readFile })` in Node, `ortBackend(ort, { cpuProvider: 'wasm' })` in a browser. */
-export function ortBackend(ort: OrtModule, options: { readonly cpuProvider: string; readonly readFile?: ReadFile }): OrtBackend {
+export function ortBackend(ort: OrtModule, options: { readonly cpuProvider: string; readonly readFile?: ReadFile; readonly cores?: number }): OrtBackend {
   return {
     InferenceSession: ort.InferenceSession,
     Tensor: ort.Tensor,
     cpuProvider: options.cpuProvider,
     ...(ort.listSupportedBackends ? { listSupportedBackends: ort.listSupportedBackends } : {}),
     ...(options.readFile ? { readFile: options.readFile } : {}),
+    ...(options.cores === undefined ? {} : { cores: options.cores }),
   };
 }

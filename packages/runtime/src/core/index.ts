@@ -17,4 +17,5 @@ export { nest } from './nested.js';
 export { outputTensor } from './outputs.js';
 export { ortBackend, type OrtBackend, type OrtModule } from './backend.js';
 export { createLoadModel } from './load.js';
+export { chooseThreads, threadOptions, MULTI_THREAD_FLOPS } from './threads.js';
 export type { ReadFile } from './source.js';

@@ -15,6 +15,8 @@ const expectedNames = (infos: readonly TensorInfo[]) => `the model expects input
 
 /** Throws unless `names` are exactly the model's input names; `prefix` locates the record (e.g. a batch row). */
 export function checkInputNames(infos: readonly TensorInfo[], names: readonly string[], prefix = ''): void {
+  // the common case, without building sets: every input given once
+  if (names.length === infos.length && infos.every((i) => names.includes(i.name))) return;
   const known = new Set(infos.map((i) => i.name));
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length > 0) {
@@ -38,8 +40,10 @@ export function prepareInputs(infos: readonly TensorInfo[], inputs: Record<strin
   for (const info of infos) {
     const tensor = toTensor(info, inputs[info.name]);
     checkShape(info, tensor.dims);
-    info.shape?.forEach((dim, axis) => {
-      if (typeof dim !== 'string' || dim === '?') return;
+    const shape = info.shape ?? [];
+    for (let axis = 0; axis < shape.length; axis++) {
+      const dim = shape[axis]!;
+      if (typeof dim !== 'string' || dim === '?') continue;
       const size = tensor.dims[axis] as number;
       const previous = bound.get(dim);
       if (previous === undefined) bound.set(dim, { size, input: info.name });
@@ -48,7 +52,7 @@ export function prepareInputs(infos: readonly TensorInfo[], inputs: Record<strin
           previous.input === info.name ? `input '${info.name}' disagrees` : `inputs '${previous.input}' and '${info.name}' disagree`;
         throw new RuntimeInputError(`${who} on dimension '${dim}': ${previous.size} vs ${size}`);
       }
-    });
+    }
     prepared[info.name] = tensor;
   }
   return prepared;

@@ -27,6 +27,8 @@ describe('readModelInfo', () => {
       opset: 17,
       irVersion: 8,
       producer: { name: 'handmade', version: '1' },
+      // 2 FLOPs per weight of the two MatMuls: Wa [2, 2], Wf [3, 2]
+      flopsPerRow: 20,
     });
   });
 

@@ -1,5 +1,6 @@
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
+import { flopsPerRow } from './cost.js';
 import { DTYPES, dtypeFromOnnx } from './dtypes.js';
 import { ModelLoadError } from './errors.js';
 import type { Dim, TensorInfo } from './types.js';
@@ -12,6 +13,8 @@ export interface ModelInfo {
   opset: number;
   irVersion: number;
   producer: { name: string; version: string };
+  /** Estimated FLOPs of one row of the batch (see cost.ts): what the thread count is chosen from. */
+  flopsPerRow: number;
 }
 
 type IntLike = number | { toNumber(): number };
@@ -53,6 +56,7 @@ export function readModelInfo(bytes: Uint8Array, label: string): ModelInfo {
     opset: toNumber(defaultOpset?.version),
     irVersion,
     producer: { name: model.producerName, version: model.producerVersion },
+    flopsPerRow: flopsPerRow(graph),
   };
 }
 

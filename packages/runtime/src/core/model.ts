@@ -1,28 +1,39 @@
-import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import type { Tensor } from 'onnxruntime-common';
 import { splitRows, stackRows } from './batch.js';
 import { prepareInputs } from './inputs.js';
 import type { ModelInfo } from './metadata.js';
 import { toOutputTensor } from './outputs.js';
+import type { Sessions } from './sessions.js';
 import type { Model, OutputTensor } from './types.js';
 
 export type TensorConstructor = typeof Tensor;
 
-/** A `Model` over an open onnxruntime session; inputs are validated against `info` before every run. */
-export function createModel(info: ModelInfo, session: InferenceSession, Tensor: TensorConstructor): Model {
+/** A `Model` over open onnxruntime sessions; inputs are validated against `info` before every run. */
+export function createModel(info: Omit<ModelInfo, 'flopsPerRow'>, sessions: Sessions, Tensor: TensorConstructor): Model {
   let closing: Promise<void> | undefined;
   const running = new Set<Promise<unknown>>();
   const predict = async (inputs: Record<string, unknown>): Promise<Record<string, OutputTensor>> => {
     if (closing) throw new Error('model is closed');
     const prepared = prepareInputs(info.inputs, inputs);
-    const feeds = Object.fromEntries(
-      Object.entries(prepared).map(([name, t]) => [name, new Tensor(t.dtype, t.data, t.dims)]),
-    );
-    const run = session.run(feeds);
+    const feeds: Record<string, Tensor> = {};
+    for (const { name } of info.inputs) {
+      const t = prepared[name]!;
+      feeds[name] = new Tensor(t.dtype, t.data, t.dims);
+    }
+    const session = sessions.forRows(info.inputs.length > 0 ? (prepared[info.inputs[0]!.name]!.dims[0] ?? 1) : 1);
+    const run = 'run' in session ? session.run(feeds) : session.then((opened) => opened.run(feeds));
     running.add(run);
-    const results = await run.finally(() => running.delete(run));
-    return Object.fromEntries(info.outputs.map((o) => [o.name, toOutputTensor(o, results[o.name] as Tensor)]));
+    let results: Awaited<typeof run>;
+    try {
+      results = await run;
+    } finally {
+      running.delete(run);
+    }
+    const outputs: Record<string, OutputTensor> = {};
+    for (const o of info.outputs) outputs[o.name] = toOutputTensor(o, results[o.name] as Tensor);
+    return outputs;
   };
-  const close = () => (closing ??= Promise.allSettled(running).then(() => session.release()));
+  const close = () => (closing ??= Promise.allSettled(running).then(() => sessions.release()));
   return {
     inputs: info.inputs,
     outputs: info.outputs,

@@ -12,6 +12,8 @@ export interface BatchLayout {
   readonly inputs: readonly TensorInfo[];
   /** Output name → target input. */
   readonly targets: Readonly<Record<string, TensorInfo>>;
+  /** The inputs, then the targets. */
+  readonly all: readonly TensorInfo[];
 }
 
 /** The data inputs and targets of one step (the fused model's leading `steps` axis removed). */
@@ -19,7 +21,7 @@ export function batchLayout(sig: Pick<TrainStepSignature, 'dtype' | 'inputs' | '
   const strip = (shape: readonly (number | string)[]) => (sig.fused ? shape.slice(1) : [...shape]);
   const inputs: TensorInfo[] = sig.inputs.map((i) => ({ name: i.name, dtype: i.dtype as TensorInfo['dtype'], shape: strip(i.shape) }));
   const targets = Object.fromEntries(Object.entries(sig.targets).map(([o, t]) => [o, { name: t.name, dtype: t.dtype, shape: strip(t.shape) } as TensorInfo]));
-  return { inputs, targets };
+  return { inputs, targets, all: [...inputs, ...Object.values(targets)] };
 }
 
 /** Booleans (in nested arrays) become 0/1 so that boolean labels can be fed to a float target. */
@@ -57,7 +59,7 @@ export function prepareBatch(layout: BatchLayout, batch: unknown, number: number
     throw new RuntimeInputError(`${where}: inputs must be a record of input name to tensor, got ${Array.isArray(inputs) ? 'an array' : typeof inputs}`);
   }
   checkInputNames(layout.inputs, Object.keys(inputs), `${where}: `);
-  const infos = [...layout.inputs, ...Object.values(layout.targets)];
+  const infos = layout.all;
   const targets = targetFeeds(layout, target, where);
   let tensors: Record<string, PreparedTensor>;
   try {
@@ -101,21 +103,33 @@ export function isOneShot(source: Data): boolean {
 /**
  * The batches of one epoch. A re-iterable source (an array, a Set, an object with
  * [Symbol.iterator]) starts over each epoch; an iterator or generator object continues
- * where the last epoch stopped. `limit` caps the number of batches.
+ * where the last epoch stopped. `limit` caps the number of batches. A synchronous source
+ * gives a synchronous iterable (`for await` then takes one tick per batch, not an async
+ * generator's several).
  */
-export async function* epochBatches<T>(source: Data<T>, cursor: { iterator?: Iterator<Batch<T>> | AsyncIterator<Batch<T>> }, limit: number): AsyncGenerator<Batch<T>> {
-  if (limit <= 0) return;
+export function epochBatches<T>(source: Data<T>, cursor: { iterator?: Iterator<Batch<T>> | AsyncIterator<Batch<T>> }, limit: number): Iterable<Batch<T>> | AsyncIterable<Batch<T>> {
+  if (limit <= 0) return [];
   const iterable = source as Partial<Iterable<Batch<T>> & AsyncIterable<Batch<T>>>;
-  const make = iterable[Symbol.asyncIterator]?.bind(source) ?? iterable[Symbol.iterator]?.bind(source);
+  const isAsync = typeof iterable[Symbol.asyncIterator] === 'function';
+  const make = isAsync ? iterable[Symbol.asyncIterator]!.bind(source) : iterable[Symbol.iterator]?.bind(source);
   if (!make) throw new TypeError(`data must be an iterable or async iterable of [inputs, target] batches, got ${typeof source}`);
   const fresh = make() as Iterator<Batch<T>> | AsyncIterator<Batch<T>>;
-  const isOneShot = (fresh as unknown) === source;
-  const iterator = isOneShot ? (cursor.iterator ??= fresh) : fresh;
-  let n = 0;
-  while (n < limit) {
+  const iterator = (fresh as unknown) === source ? (cursor.iterator ??= fresh) : fresh;
+  return isAsync ? asyncBatches(iterator as AsyncIterator<Batch<T>>, limit) : syncBatches(iterator as Iterator<Batch<T>>, limit);
+}
+
+function* syncBatches<T>(iterator: Iterator<Batch<T>>, limit: number): Generator<Batch<T>> {
+  for (let n = 0; n < limit; n++) {
+    const next = iterator.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+async function* asyncBatches<T>(iterator: AsyncIterator<Batch<T>>, limit: number): AsyncGenerator<Batch<T>> {
+  for (let n = 0; n < limit; n++) {
     const next = await iterator.next();
     if (next.done) return;
-    n++;
     yield next.value;
   }
 }

@@ -16,7 +16,7 @@ describe('webgpu device path', () => {
   it('keeps updated parameters on the device and copies them back on request', async () => {
     const model = xor();
     const { bytes, signature: sig } = exportTrainStep(model, { loss: 'binary_cross_entropy', optimizer: 'sgd' });
-    const session = await createSession(backend, bytes, webgpu, sig.params.map((p) => p.next));
+    const session = await createSession(backend, bytes, webgpu, undefined, sig.params.map((p) => p.next));
     const params = initParams(model, { seed: 3 });
     const [inputs, target] = xorBatches(32, 5).next().value as Batch<{ data: Float32Array; dims: number[] }>;
     const feeds: Record<string, ort.Tensor> = {

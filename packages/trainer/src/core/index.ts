@@ -1,4 +1,4 @@
-export { Trainer, DEFAULT_STEPS_PER_RUN, type TrainerOptions, type RunOptions, type TrainerEnvironment, type TrainerPlugin } from './trainer.js';
+export { Trainer, type TrainerOptions, type RunOptions, type TrainerEnvironment, type TrainerPlugin } from './trainer.js';
 export type { RunInit } from './training-run.js';
 export type { FitInputs, FitTargets, FitOptions, FitResult } from './fit.js';
 export { earlyStop, type EarlyStopOptions } from './early-stop.js';
@@ -11,3 +11,4 @@ export { checkpointToJSON, checkpointFromJSON, serializeCheckpoint, deserializeC
 export { createPredict, type Predict } from './predict.js';
 export type { OrtBackend } from '@onnxpipe/runtime';
 export type { Device, EventName, Handler, HandlerResult, LoopState, Batch, Data } from './types.js';
+export { chooseStepsPerRun, MAX_STEPS_PER_RUN, STACKED_BYTES_PER_RUN } from './tuning.js';

@@ -1,6 +1,6 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { exportCopy, type ModelState } from '@onnxpipe/graph-builder';
-import type { OrtBackend, PreparedTensor } from '@onnxpipe/runtime';
+import { chooseThreads, threadOptions, type OrtBackend, type PreparedTensor } from '@onnxpipe/runtime';
 import { DeviceError } from './errors.js';
 import type { Device } from './types.js';
 import type { PreparedBatch } from './batches.js';
@@ -33,7 +33,15 @@ export function checkDevice(backend: OrtBackend, settings: SessionSettings): str
   return device;
 }
 
-export async function createSession(backend: OrtBackend, bytes: Uint8Array, settings: SessionSettings, deviceOutputs: readonly string[] = []): Promise<InferenceSession> {
+/** Intra-op thread options: as the settings pin them, else chosen on the CPU from the FLOPs of one step (runtime's chooseThreads). */
+function threadSettings(backend: OrtBackend, settings: SessionSettings, provider: string, flopsPerStep: number | undefined): InferenceSession.SessionOptions {
+  if (settings.intraOpNumThreads !== undefined) return { intraOpNumThreads: settings.intraOpNumThreads };
+  if (provider !== backend.cpuProvider || backend.cores === undefined || flopsPerStep === undefined) return {};
+  return threadOptions(chooseThreads(flopsPerStep, backend.cores));
+}
+
+/** A session for a model; `flopsPerStep` (an estimate of one step's work) sets the CPU's intra-op threads unless the settings pin them. */
+export async function createSession(backend: OrtBackend, bytes: Uint8Array, settings: SessionSettings, flopsPerStep: number | undefined, deviceOutputs: readonly string[] = []): Promise<InferenceSession> {
   const provider = checkDevice(backend, settings);
   const options: InferenceSession.SessionOptions = {
     executionProviders: [provider],
@@ -41,7 +49,7 @@ export async function createSession(backend: OrtBackend, bytes: Uint8Array, sett
     // Warnings such as "some nodes were not assigned to the preferred execution provider"
     // (shape ops stay on the CPU by design) are noise for a training loop.
     logSeverityLevel: 3,
-    ...(settings.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: settings.intraOpNumThreads }),
+    ...threadSettings(backend, settings, provider, flopsPerStep),
     ...(settings.interOpNumThreads === undefined ? {} : { interOpNumThreads: settings.interOpNumThreads }),
     ...(provider !== backend.cpuProvider && deviceOutputs.length > 0
       ? { preferredOutputLocation: Object.fromEntries(deviceOutputs.map((n) => [n, 'gpu-buffer' as const])) }
@@ -79,7 +87,7 @@ export function hostCopier(backend: OrtBackend, settings: SessionSettings, specs
       const names = Object.keys(tensors);
       let host: Readonly<Record<string, Tensor>> = tensors;
       if (names.some((n) => tensors[n]!.location !== 'cpu')) {
-        copy ??= createSession(backend, exportCopy(specs), settings);
+        copy ??= createSession(backend, exportCopy(specs), settings, undefined);
         const out = await (await copy).run(Object.fromEntries(specs.map((s) => [s.name, tensors[s.name]!])));
         host = Object.fromEntries(names.map((n) => [n, out[`${n}.copy`]!]));
       }

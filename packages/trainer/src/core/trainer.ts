@@ -28,6 +28,10 @@ export interface TrainerOptions {
    * 0: none. N > 0: also a plain line every N iterations off a terminal.
    */
   readonly log?: number;
+  /**
+   * onnxruntime's intra-op threads on the CPU. Default: one for a small step, every core for a
+   * large one, from the FLOPs of a run (the runtime's chooseThreads).
+   */
   readonly intraOpNumThreads?: number;
   readonly interOpNumThreads?: number;
   /** dtype of the targets fed to the graph (see exportTrainStep); values of other types are converted. */
@@ -43,7 +47,8 @@ export interface RunOptions {
   readonly iterations?: number;
   /**
    * Optimizer steps per onnxruntime run (the fused ONNX Loop model when > 1). Handlers
-   * still see every iteration, but a halt takes effect at the end of a run.
+   * still see every iteration, but a halt takes effect at the end of a run. Default: from
+   * the size of the first batch, up to 128 (chooseStepsPerRun), and at most `iterations`.
    */
   readonly stepsPerRun?: number;
 }
@@ -55,8 +60,6 @@ export interface TrainerEnvironment {
 }
 
 export type TrainerPlugin = (t: Trainer) => void;
-
-export const DEFAULT_STEPS_PER_RUN = 128;
 
 const events: readonly EventName[] = ['started', 'epochStarted', 'iterationCompleted', 'epochCompleted', 'halted', 'completed'];
 
@@ -205,7 +208,7 @@ export class Trainer {
 function runLimits(options: RunOptions, where: string): RunLimits {
   const epochs = positiveInteger(options.epochs, 1, 'epochs', where);
   const iterations = positiveInteger(options.iterations, Infinity, 'iterations', where, true);
-  const stepsPerRun = positiveInteger(options.stepsPerRun, Math.min(DEFAULT_STEPS_PER_RUN, iterations), 'stepsPerRun', where);
+  const stepsPerRun = options.stepsPerRun === undefined ? undefined : positiveInteger(options.stepsPerRun, 1, 'stepsPerRun', where);
   return { epochs, iterations, stepsPerRun };
 }
 

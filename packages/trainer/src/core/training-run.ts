@@ -4,6 +4,7 @@ import {
   compile,
   exportTrainStep,
   initParams,
+  trainStepSignature,
   type CompiledModel,
   type EvalModel,
   type LossOptions,
@@ -17,7 +18,8 @@ import { batchLayout, epochBatches, numbers, prepareBatch, type BatchLayout, typ
 import { isCheckpoint, type Checkpoint } from './checkpoint-format.js';
 import { BatchError, NonFiniteLossError } from './errors.js';
 import { EpochMetrics, type MetricFn } from './metrics.js';
-import { batchFeeds, createSession, hostCopier, type SessionSettings } from './session.js';
+import { batchFeeds, checkDevice, createSession, hostCopier, type SessionSettings } from './session.js';
+import { chooseStepsPerRun } from './tuning.js';
 import type { Data, EventName, HandlerResult, LoopState } from './types.js';
 
 /** What a run takes from its Trainer. */
@@ -42,7 +44,8 @@ export interface RunLimits {
   readonly epochs: number;
   /** Batches per epoch (Infinity: until the data runs out). */
   readonly iterations: number;
-  readonly stepsPerRun: number;
+  /** undefined: chosen from the size of the first batch (chooseStepsPerRun). */
+  readonly stepsPerRun: number | undefined;
 }
 
 /** Where a run starts from: `{}` (fresh parameters), a ModelState or a checkpoint. */
@@ -53,12 +56,22 @@ export type Metrics = Readonly<Record<string, number>>;
 const halting = (r: HandlerResult): boolean => r === 'halt_epoch' || r === 'halt_loop';
 const strongest = (a: HandlerResult, b: HandlerResult): HandlerResult => (a === 'halt_loop' || b === 'halt_loop' ? 'halt_loop' : halting(a) || halting(b) ? 'halt_epoch' : 'continue');
 
+/** The train-step model of a run, exported and opened when the first batch shows its size. */
+interface OpenStep {
+  readonly session: InferenceSession;
+  readonly fused: boolean;
+  /** Output name → graph output of the predictions; empty when no metric reads them. */
+  readonly predictions: Readonly<Record<string, string>>;
+}
+
 /**
  * One call of `run` or `fit`: the sessions, the carried tensors (parameters and optimizer
  * state, on the device when there is one) and the loop's counters, with one method per phase:
  * `prepare`, `train` (the epoch loop), `runEpoch`, `runChunk` (one onnxruntime run of K
  * steps), `validate`, and `emit`. Whatever the train-step signature lists in `params` and
- * `state` is carried from each run's `.next` outputs to the next run's inputs.
+ * `state` is carried from each run's `.next` outputs to the next run's inputs. The step model
+ * is exported and its session opened at the first batch: the steps per run (unless given) and
+ * the intra-op threads follow from that batch's size.
  */
 export class TrainingRun {
   private epoch: number;
@@ -73,6 +86,8 @@ export class TrainingRun {
   /** The parameters the last run started from, for the non-finite loss fallback. */
   private previous: { readonly params: Record<string, Tensor>; readonly step: number } | undefined;
   private evalSession: InferenceSession | undefined;
+  private open: OpenStep | undefined;
+  private stepsPerRun: number | undefined;
   /** Where a one-shot data iterator stands between epochs. */
   private readonly cursor = {};
   private readonly layout: BatchLayout;
@@ -88,8 +103,8 @@ export class TrainingRun {
     private readonly setup: RunSetup,
     private readonly limits: RunLimits,
     private readonly compiled: CompiledModel,
+    /** The signature of one step (unfused): names, dtypes and shapes of a batch, parameters and state. */
     private readonly sig: TrainStepSignature,
-    private readonly session: InferenceSession,
     private params: Record<string, Tensor>,
     private optimizerState: Record<string, Tensor>,
     start: { readonly epoch: number; readonly step: number },
@@ -106,20 +121,37 @@ export class TrainingRun {
     this.paramCopier = hostCopier(backend, settings, sig.params.map((p) => ({ name: p.name, dtype, dims: p.dims })));
     this.stateCopier = hostCopier(backend, settings, sig.state.map((s) => ({ name: s.name, dtype, dims: s.dims })));
     this.lr = this.scalar(setup.optimizer.learningRate);
+    this.stepsPerRun = limits.stepsPerRun;
   }
 
-  /** Export the train step, check `init` against it and open the session. */
+  /** Check the device and `init` against the train step's signature. */
   static async prepare(setup: RunSetup, init: RunInit, limits: RunLimits): Promise<TrainingRun> {
+    checkDevice(setup.backend, setup.settings);
     const compiled = compile(setup.model);
-    const train = exportTrainStep(setup.model, { ...setup.losses, optimizer: setup.optimizer, stepsPerRun: limits.stepsPerRun });
-    const sig = train.signature;
+    const sig = trainStepSignature(setup.model, { ...setup.losses, optimizer: setup.optimizer });
     const start = startingPoint(setup.model, compiled, init, setup.seed, sig);
     const tensor = (t: ModelState[string]) => new setup.backend.Tensor(sig.dtype as 'float32', t.data, t.dims);
     const params = Object.fromEntries(sig.params.map((p) => [p.name, tensor(start.params[p.name]!)]));
     const optimizerState = Object.fromEntries(sig.state.map((s) => [s.name, tensor(start.optimizer[s.name]!)]));
+    return new TrainingRun(setup, limits, compiled, sig, params, optimizerState, start);
+  }
+
+  /**
+   * Export the train step and open its session, for batches like `first`: K steps per run
+   * (fused when K > 1), the predictions only when a metric reads them, and the intra-op
+   * threads from the FLOPs of one step.
+   */
+  private async openStep(first: PreparedBatch): Promise<OpenStep> {
+    const { setup } = this;
+    const stepsPerRun = this.stepsPerRun!;
+    const predictions = setup.metricFns.length > 0;
+    const train = exportTrainStep(setup.model, { ...setup.losses, optimizer: setup.optimizer, stepsPerRun, predictions });
+    const sig = train.signature;
     const deviceOutputs = [...sig.params, ...sig.state].map((slot) => slot.next);
-    const session = await createSession(setup.backend, train.bytes, setup.settings, deviceOutputs);
-    return new TrainingRun(setup, limits, compiled, sig, session, params, optimizerState, start);
+    // per step, not per run: the threads split the work of each node, and the steps of a run follow one another
+    const flops = train.cost.fixed + first.size * train.cost.perRow;
+    const session = await createSession(setup.backend, train.bytes, setup.settings, flops, deviceOutputs);
+    return { session, fused: sig.fused, predictions: sig.predictions };
   }
 
   /** The epoch loop: `started`, each epoch, `halted` if a handler ended the loop, `completed`. Returns the final parameters. */
@@ -132,7 +164,7 @@ export class TrainingRun {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    await this.open?.session.release();
     await this.evalSession?.release();
     await this.paramCopier.release();
     await this.stateCopier.release();
@@ -173,10 +205,11 @@ export class TrainingRun {
         await this.emit('halted');
         throw new BatchError(`epoch ${this.epoch + 1}, ${error.message}`, await this.hostParams(), { cause: error });
       }
+      this.stepsPerRun ??= Math.min(chooseStepsPerRun(bytesOf(prepared)), this.limits.iterations);
       if (chunk.length > 0 && chunk[0]!.size !== prepared.size) await flush();
       if (halting(control)) break;
       chunk.push(prepared);
-      if (chunk.length === this.limits.stepsPerRun) await flush();
+      if (chunk.length === this.stepsPerRun) await flush();
       if (halting(control)) break;
     }
     if (!halting(control)) await flush();
@@ -186,8 +219,9 @@ export class TrainingRun {
   /** One onnxruntime run over `chunk` (K steps when fused), then `iterationCompleted` for each step. */
   private async runChunk(chunk: readonly PreparedBatch[]): Promise<HandlerResult> {
     const { sig } = this;
-    const feeds = { ...batchFeeds(this.setup.backend, chunk, sig.fused), ...this.params, ...this.optimizerState, [sig.lr]: this.lr, [sig.step]: this.scalar(this.step + 1) };
-    const out = await this.session.run(feeds);
+    const { session, fused, predictions } = (this.open ??= await this.openStep(chunk[0]!));
+    const feeds = { ...batchFeeds(this.setup.backend, chunk, fused), ...this.params, ...this.optimizerState, [sig.lr]: this.lr, [sig.step]: this.scalar(this.step + 1) };
+    const out = await session.run(feeds);
     const losses = out[sig.loss]!.data as Float32Array;
     const bad = losses.findIndex((l) => !Number.isFinite(l));
     if (bad >= 0) throw await this.nonFiniteLoss(losses, bad);
@@ -200,12 +234,12 @@ export class TrainingRun {
       this.iteration++;
       this.lastLoss = losses[k]!;
       this.epochMetrics.addLoss(this.lastLoss);
-      for (const o of this.outputs) {
-        const predicted = out[sig.predictions[o]!]!;
+      for (const [o, name] of Object.entries(predictions)) {
+        const predicted = out[name]!;
         const target = chunk[k]!.tensors[sig.targets[o]!.name]!;
-        const perStep = predicted.data.length / (sig.fused ? chunk.length : 1);
+        const perStep = predicted.data.length / (fused ? chunk.length : 1);
         const slice = (predicted.data as Float32Array).subarray(k * perStep, (k + 1) * perStep);
-        this.epochMetrics.addOutput(o, slice, numbers(target.data), sig.fused ? predicted.dims.slice(1) : predicted.dims);
+        this.epochMetrics.addOutput(o, slice, numbers(target.data), fused ? predicted.dims.slice(1) : predicted.dims);
       }
       control = strongest(control, await this.emit('iterationCompleted'));
     }
@@ -230,7 +264,6 @@ export class TrainingRun {
   private async validate(): Promise<Metrics> {
     const data = this.setup.validation;
     if (!data) return {};
-    this.evalSession ??= await createSession(this.setup.backend, this.setup.evalModel().bytes, this.setup.settings);
     const means = this.newMetrics();
     let number = 0;
     for await (const batch of epochBatches(data, {}, Infinity)) {
@@ -241,6 +274,8 @@ export class TrainingRun {
         if (!(error instanceof RuntimeInputError)) throw error;
         throw new BatchError(`validation, ${error.message}`, await this.hostParams(), { cause: error });
       }
+      const evalModel = this.setup.evalModel();
+      this.evalSession ??= await createSession(this.setup.backend, evalModel.bytes, this.setup.settings, evalModel.cost.fixed + prepared.size * evalModel.cost.perRow);
       const out = await this.evalSession.run({ ...batchFeeds(this.setup.backend, [prepared], false), ...this.params });
       means.addLoss((out[this.sig.loss]!.data as Float32Array)[0]!, prepared.size);
       for (const o of this.outputs) {
@@ -334,3 +369,6 @@ function startingPoint(model: ModelLike, compiled: CompiledModel, init: RunInit,
 }
 
 const size = (dims: readonly number[]) => dims.reduce((a, d) => a * d, 1);
+
+/** Bytes of one prepared batch's data inputs and targets. */
+const bytesOf = (batch: PreparedBatch): number => Object.values(batch.tensors).reduce((n, t) => n + t.data.byteLength, 0);
