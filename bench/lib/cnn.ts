@@ -95,7 +95,7 @@ export function initialCnnParams(w: CnnWorkload): ModelState {
  * `count` batches of the first training images, in order, and a fixed evaluation batch of test
  * images. Training pixels get a seeded dither below one grey level (+[0, 1/255)): MNIST's blank
  * background otherwise makes pooling windows of equal maxima, where the gradient rules differ
- * (TF.js and the reference give dY to the first maximum, onnxpipe's MaxPool to every one) and
+ * (TF.js and the reference give dY to the first maximum, onnxpipe's MaxPool splits it among all) and
  * the contenders would part after a few steps for that reason alone.
  */
 export async function cnnData(w: CnnWorkload, count: number): Promise<{ batches: CnnBatch[]; evalBatch: CnnBatch }> {

@@ -71,15 +71,37 @@ function spreadOverWindows(b: GraphBuilder, v: Value, w: StaticWindow): Value {
   return spread;
 }
 
+/** Every index tuple of an array of `dims`, in row-major order. */
+const indicesOf = (dims: readonly number[]): number[][] => dims.reduce<number[][]>((all, d) => all.flatMap((prefix) => Array.from({ length: d }, (_, i) => [...prefix, i])), [[]]);
+
+/**
+ * Per tap and window, 1 where the tap reads an input element and 0 where it lands in the
+ * padding (or past the end with ceil_mode), as a constant [taps, out…]; undefined when every
+ * tap of every window is inside the input.
+ */
+function insideTaps(b: GraphBuilder, w: StaticWindow, dtype: Value['dtype']): Value | undefined {
+  const inside = (axis: number, tap: number, out: number) => {
+    const position = out * w.strides[axis]! - w.begin[axis]! + tap * w.dilations[axis]!;
+    return position >= 0 && position < w.in[axis]!;
+  };
+  const outs = indicesOf(w.out);
+  const mask = indicesOf(w.kernel).flatMap((tap) => outs.map((out) => (tap.every((t, axis) => inside(axis, t, out[axis]!)) ? 1 : 0)));
+  return mask.every((v) => v === 1) ? undefined : b.constant(mask, dtype, [mask.length / outs.length, ...w.out]);
+}
+
 /**
  * MaxPool: outputs Y and (optionally) Indices. The gradient goes to the elements equal to their
- * window's max; tied maxima in one window each get all of dY. Where the windows tile the input
- * (the common kernel = strides case), Y and dY are spread back over their windows and dY kept
- * where X equals Y: a few element-wise ops. Otherwise every (N, C) plane becomes a batch item,
- * a Conv with the tap kernel lists each window's elements, those equal to Y get dY, and a
- * ConvTranspose with the same kernel adds them back in place (overlapping windows add up;
- * padding taps land in the cropped border). It does not read Indices: the webgpu provider runs
- * no MaxPool with an Indices output, and ScatterElements, its natural use, only on the CPU.
+ * window's max, split equally among tied maxima: each of a window's k maxima gets dY / k (a valid
+ * subgradient, as in ReduceMax's rule; giving each all of dY would multiply the gradient by k,
+ * and ties are common: a blank background or ReLU zeros fill whole windows with one value).
+ * Where the windows tile the input (the common kernel = strides case), Y is spread back over its
+ * windows, the mask of X = Y averaged per window gives k, and dY / k spread back is kept under
+ * the mask: a few element-wise ops. Otherwise every (N, C) plane becomes a batch item, a Conv
+ * with the tap kernel lists each window's elements, those equal to Y make the mask (without
+ * the padding taps, which read 0 and would tie with a max of 0), its sum over the taps gives k,
+ * the mask times dY / k is added back in place by a ConvTranspose with the same kernel
+ * (overlapping windows add up). It does not read Indices: the webgpu provider runs no MaxPool
+ * with an Indices output, and ScatterElements, its natural use, only on the CPU.
  */
 export const MaxPool: OpDef<typeof maxPoolAttrs> = {
   attrs: maxPoolAttrs,
@@ -93,13 +115,29 @@ export const MaxPool: OpDef<typeof maxPoolAttrs> = {
   },
   vjp: ([dy], { inputs: [x], outputs: [y], attrs, name }, b) => {
     const w = staticWindow(poolWindow(x!, readAttrs(maxPoolAttrs, attrs), name), x!.shape.slice(2), 'MaxPool', name);
-    const isMaxOf = (elements: Value, maxima: Value) => b.op('Cast', [b.op('Equal', [elements, maxima])], { to: onnxDataType[x!.dtype] });
-    if (tiles(w)) return [b.op('Mul', [isMaxOf(x!, spreadOverWindows(b, y!, w)), spreadOverWindows(b, dy!, w)])];
+    const i64 = (values: readonly number[]) => b.constant(values, 'int64');
+    const floatOf = (mask: Value) => b.op('Cast', [mask], { to: onnxDataType[x!.dtype] });
+    if (tiles(w)) {
+      const isMax = floatOf(b.op('Equal', [x!, spreadOverWindows(b, y!, w)]));
+      // k from the mask's mean over each window, k / taps: × taps it is k only to within a rounding
+      // (7 / 13 · 13 is 7.0000005 in float32); × (taps + ½) it is k + k / (2·taps), above k and at
+      // most k + ½ by margins far wider than a rounding (for windows under 2²² taps): its Floor is k.
+      // (Round has no webgpu kernel. A ReduceSum over the window axes split out by a Reshape is
+      // exact too, but runs in onnxruntime's generic reduction: measured, twice the added time.)
+      const taps = w.kernel.reduce((p, k) => p * k, 1);
+      const meanMask = b.op('AveragePool', [isMax], { kernel_shape: w.kernel, strides: w.kernel });
+      const ties = b.op('Floor', [b.op('Mul', [meanMask, b.constant(taps + 0.5, x!.dtype)])]);
+      return [b.op('Mul', [isMax, spreadOverWindows(b, b.op('Div', [dy!, ties]), w)])];
+    }
     const window = { strides: w.strides, dilations: w.dilations, pads: paddingFor(w) };
     const taps = tapKernel(b, w, x!.dtype);
-    const planes = (v: Value, sizes: readonly number[]) => b.op('Reshape', [v, b.constant([-1, 1, ...sizes], 'int64')]);
+    const planes = (v: Value, sizes: readonly number[]) => b.op('Reshape', [v, i64([-1, 1, ...sizes])]);
     const elements = b.op('Conv', [planes(x!, w.in), taps], window);
-    const routed = b.op('Mul', [isMaxOf(elements, planes(y!, w.out)), planes(dy!, w.out)]);
+    const equal = b.op('Equal', [elements, planes(y!, w.out)]);
+    const inside = insideTaps(b, w, x!.dtype);
+    const isMax = inside ? b.op('Mul', [floatOf(equal), inside]) : floatOf(equal);
+    const ties = b.op('ReduceSum', [isMax, i64([1])], { keepdims: 1 });
+    const routed = b.op('Mul', [isMax, b.op('Div', [planes(dy!, w.out), ties])]);
     const spread = b.op('ConvTranspose', [routed, taps], { ...window, output_padding: leftover(w).map((r) => Math.max(r, 0)) });
     return [reshapeLike(b, spread, x!)];
   },
@@ -169,9 +207,13 @@ export const GlobalAveragePool: OpDef = {
   vjp: ([dy], { inputs: [x], outputs: [y] }, b) => [b.op('Expand', [b.op('Div', [dy!, spatialCount(b, x!, y!)]), b.op('Shape', [x!])])],
 };
 
-/** GlobalMaxPool. The gradient goes to every element equal to its plane's max: tied maxima each get all of it. */
+/** GlobalMaxPool. The gradient goes to the elements equal to their plane's max; k tied maxima get dY / k each. */
 export const GlobalMaxPool: OpDef = {
   attrs: {},
   infer: globalPooled,
-  vjp: ([dy], { inputs: [x], outputs: [y] }, b) => [b.op('Mul', [b.op('Cast', [b.op('Equal', [x!, y!])], { to: onnxDataType[x!.dtype] }), dy!])],
+  vjp: ([dy], { inputs: [x], outputs: [y] }, b) => {
+    const isMax = b.op('Cast', [b.op('Equal', [x!, y!])], { to: onnxDataType[x!.dtype] });
+    const ties = b.op('ReduceSum', [isMax, b.constant(x!.shape.slice(2).map((_, i) => i + 2), 'int64')], { keepdims: 1 });
+    return [b.op('Mul', [isMax, b.op('Div', [dy!, ties])])];
+  },
 };

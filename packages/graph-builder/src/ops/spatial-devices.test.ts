@@ -56,6 +56,12 @@ function gradientModel(c: Case): { bytes: Uint8Array; feeds: Feeds } {
 
 const ids: Feed = { dtype: 'int64', data: BigInt64Array.from([3n, 0n, 3n, -1n, 7n, 3n]), dims: [3, 2] };
 
+/** x0 of values in {-1, 0, 1}: pooling windows full of tied maxima, some of them 0 beside the padding. */
+function tiedInput(dims: readonly number[]): Feeds {
+  const next = seededUniform(13);
+  return { x0: { dtype: 'float32', data: Float32Array.from({ length: dims.reduce((p, d) => p * d, 1) }, () => Math.floor(3 * next()) - 1), dims } };
+}
+
 const cases: readonly Case[] = [
   { name: 'Conv stride 2, group 2, asymmetric pads, bias', inputs: [[3, 4, 9, 8], [6, 2, 3, 3], [6]], build: (b, [x, w, bias]) => b.op('Conv', [x!, w!, bias!], { strides: [2, 2], group: 2, pads: [1, 0, 2, 1] }) },
   { name: 'Conv depthwise, SAME_UPPER, 1-D dilated', inputs: [[2, 3, 10], [3, 1, 3]], build: (b, [x, w]) => b.op('Conv', [b.op('Conv', [x!, w!], { group: 3, auto_pad: 'SAME_UPPER' }), w!], { group: 3, dilations: [2] }) },
@@ -63,6 +69,18 @@ const cases: readonly Case[] = [
   { name: 'ConvTranspose stride 2, output_padding', inputs: [[2, 2, 4, 4], [2, 3, 3, 3], [3]], build: (b, [x, w, bias]) => b.op('ConvTranspose', [x!, w!, bias!], { strides: [2, 2], pads: [1, 1, 0, 0], output_padding: [1, 1] }) },
   { name: 'MaxPool overlapping, padded, ceil_mode', inputs: [[3, 2, 7, 6]], build: (b, [x]) => b.op('MaxPool', [x!], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 }) },
   { name: 'MaxPool tiling the input, 2-D and 3-D (mask rule)', inputs: [[2, 3, 4, 6]], build: (b, [x]) => b.op('Add', [b.op('MaxPool', [x!], { kernel_shape: [2, 3], strides: [2, 3] }), b.op('Reshape', [b.op('MaxPool', [b.op('Reshape', [x!, b.constant([0, 3, 2, 2, 6], 'int64')])], { kernel_shape: [1, 2, 3], strides: [1, 2, 3] }), b.constant([0, 3, 2, 2], 'int64')])]) },
+  {
+    name: 'MaxPool tiling the input with tied maxima, 2-D and 3-D',
+    inputs: [[2, 3, 4, 6]],
+    build: (b, [x]) => b.op('Add', [b.op('MaxPool', [x!], { kernel_shape: [2, 3], strides: [2, 3] }), b.op('Reshape', [b.op('MaxPool', [b.op('Reshape', [x!, b.constant([0, 3, 2, 2, 6], 'int64')])], { kernel_shape: [1, 2, 3], strides: [1, 2, 3] }), b.constant([0, 3, 2, 2], 'int64')])]),
+    extraFeeds: tiedInput([2, 3, 4, 6]),
+  },
+  {
+    name: 'MaxPool overlapping, padded, ceil_mode, and GlobalMaxPool, with tied maxima',
+    inputs: [[3, 2, 7, 6]],
+    build: (b, [x]) => b.op('Add', [b.op('MaxPool', [x!], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 }), b.op('GlobalMaxPool', [x!])]),
+    extraFeeds: tiedInput([3, 2, 7, 6]),
+  },
   { name: 'AveragePool padded, count_include_pad 0 and 1', inputs: [[3, 2, 7, 6]], build: (b, [x]) => b.op('Add', [b.op('AveragePool', [x!], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }), b.op('AveragePool', [x!], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 })]) },
   { name: 'GlobalAveragePool + GlobalMaxPool', inputs: [[3, 4, 5, 5]], build: (b, [x]) => b.op('Add', [b.op('GlobalAveragePool', [x!]), b.op('GlobalMaxPool', [x!])]) },
   {

@@ -7,7 +7,7 @@ import { serializeModel } from '../onnx/serialize.js';
 import { checkGradientByReference } from '../testing/refcheck.js';
 import { seededUniform } from '../testing/reference.js';
 import { referenceCases, type ReferenceCase } from '../testing/spatial-cases.js';
-import { convRef, maxPoolRef } from '../testing/spatial-reference.js';
+import { convRef, maxPoolRef, maxPoolWindowsRef } from '../testing/spatial-reference.js';
 import { ops, type OpAttrs, type OpName } from './index.js';
 
 const label = (c: ReferenceCase) =>
@@ -224,58 +224,137 @@ describe('which formulation each rule takes (so that the reference cases above c
   });
 
   it('MaxPool: the mask rule where the windows tile the input, the tap-kernel convolutions otherwise', () => {
+    // Y and dY / ties each spread over the windows (a MatMul along the last axis, Reshape–Expand–Reshape along the others); ties from the mask's AveragePool
+    const maskRule = (spread: string[]) => [...spread, 'Equal', 'Cast', 'AveragePool', 'Mul', 'Floor', 'Div', ...spread, 'Mul'];
+    const [lastAxis, otherAxes] = [['MatMul'], ['Reshape', 'Expand', 'Reshape']];
     const tiled: [number[][], Record<string, unknown>, string[]][] = [
-      [[[2, 3, 8]], { kernel_shape: [4], strides: [4] }, ['MatMul', 'Equal', 'Cast', 'MatMul', 'Mul']],
-      [[[1, 2, 6, 5]], { kernel_shape: [2, 1], strides: [2, 1] }, ['Reshape', 'Expand', 'Reshape', 'Equal', 'Cast', 'Reshape', 'Expand', 'Reshape', 'Mul']],
-      [[[1, 2, 6, 6]], { kernel_shape: [3, 2], strides: [3, 2] }, ['MatMul', 'Reshape', 'Expand', 'Reshape', 'Equal', 'Cast', 'MatMul', 'Reshape', 'Expand', 'Reshape', 'Mul']],
-      [[[1, 2, 4, 6]], { kernel_shape: [2, 2], strides: [2, 2], auto_pad: 'SAME_UPPER', ceil_mode: 1 }, ['MatMul', 'Reshape', 'Expand', 'Reshape', 'Equal', 'Cast', 'MatMul', 'Reshape', 'Expand', 'Reshape', 'Mul']],
-      [[[1, 2, 4, 2, 6]], { kernel_shape: [2, 1, 3], strides: [2, 1, 3] }, ['MatMul', 'Reshape', 'Expand', 'Reshape', 'Equal', 'Cast', 'MatMul', 'Reshape', 'Expand', 'Reshape', 'Mul']],
-      [[[3, 2, 6, 6]], { kernel_shape: [2, 2], strides: [2, 2] }, ['MatMul', 'Reshape', 'Expand', 'Reshape', 'Equal', 'Cast', 'MatMul', 'Reshape', 'Expand', 'Reshape', 'Mul']],
-      [[[1, 2, 4, 4, 4]], { kernel_shape: [2, 2, 2], strides: [2, 2, 2] }, ['MatMul', 'Reshape', 'Expand', 'Reshape', 'Equal', 'Cast', 'MatMul', 'Reshape', 'Expand', 'Reshape', 'Mul']],
+      [[[2, 3, 8]], { kernel_shape: [4], strides: [4] }, maskRule(lastAxis)],
+      [[[1, 2, 6, 5]], { kernel_shape: [2, 1], strides: [2, 1] }, maskRule(otherAxes)],
+      [[[1, 2, 6, 6]], { kernel_shape: [3, 2], strides: [3, 2] }, maskRule([...lastAxis, ...otherAxes])],
+      [[[1, 2, 4, 6]], { kernel_shape: [2, 2], strides: [2, 2], auto_pad: 'SAME_UPPER', ceil_mode: 1 }, maskRule([...lastAxis, ...otherAxes])],
+      [[[1, 2, 4, 2, 6]], { kernel_shape: [2, 1, 3], strides: [2, 1, 3] }, maskRule([...lastAxis, ...otherAxes])],
+      [[[3, 2, 6, 6]], { kernel_shape: [2, 2], strides: [2, 2] }, maskRule([...lastAxis, ...otherAxes])],
+      [[[1, 2, 4, 4, 4]], { kernel_shape: [2, 2, 2], strides: [2, 2, 2] }, maskRule([...lastAxis, ...otherAxes])],
     ];
     for (const [shapes, attrs, expected] of tiled) expect(gradientGraph('MaxPool', caseOf('MaxPool', shapes, attrs), 0).ops.filter((o) => o !== 'Shape')).toEqual(expected);
-    // sizes not multiples of the kernel, overlapping windows, padding, dilations
-    for (const [shapes, attrs] of [
-      [[[2, 2, 5, 5]], { kernel_shape: [2, 2], strides: [2, 2] }],
-      [[[1, 2, 7, 6]], { kernel_shape: [2, 2], strides: [2, 2], auto_pad: 'VALID' }],
-      [[[1, 2, 6, 6]], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }],
-      [[[1, 2, 7, 7]], { kernel_shape: [2, 2], dilations: [2, 2] }],
-    ] as [number[][], Record<string, unknown>][]) {
-      expect(gradientGraph('MaxPool', caseOf('MaxPool', shapes, attrs), 0).ops).toContain('ConvTranspose');
+    // sizes not multiples of the kernel, overlapping windows, padding, dilations: the tap rule, the mask times a constant where taps land outside the input
+    const tapRule = (outside: boolean) => ['Reshape', 'Conv', 'Reshape', 'Equal', 'Cast', ...(outside ? ['Mul'] : []), 'ReduceSum', 'Reshape', 'Div', 'Mul', 'ConvTranspose', 'Reshape'];
+    for (const [shapes, attrs, outside] of [
+      [[[2, 2, 5, 5]], { kernel_shape: [2, 2], strides: [2, 2] }, false],
+      [[[1, 2, 7, 6]], { kernel_shape: [2, 2], strides: [2, 2], auto_pad: 'VALID' }, false],
+      [[[1, 2, 7, 7]], { kernel_shape: [2, 2], dilations: [2, 2] }, false],
+      [[[1, 2, 6, 6]], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, true],
+      [[[1, 2, 5, 5]], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }, true],
+    ] as [number[][], Record<string, unknown>, boolean][]) {
+      expect(gradientGraph('MaxPool', caseOf('MaxPool', shapes, attrs), 0).ops.filter((o) => o !== 'Shape')).toEqual(tapRule(outside));
     }
   });
 });
 
-describe('tied maxima each get the whole gradient (MaxPool, GlobalMaxPool)', () => {
-  it('in overlapping windows (the tap-kernel rule)', async () => {
+describe('tied maxima share the gradient equally (MaxPool, GlobalMaxPool)', () => {
+  /** dX of Σ op(x)·dY on onnxruntime's CPU provider; the batch symbolic with `symbolic`, the spatial sizes too with 'all'. */
+  async function poolGradient(op: 'MaxPool' | 'GlobalMaxPool', shape: number[], attrs: OpAttrs<'MaxPool'> | undefined, x: readonly number[], dy: readonly number[], symbolic?: 'batch' | 'all'): Promise<number[]> {
     const b = new GraphBuilder();
-    const x = b.input('x', 'float32', [1, 1, 3, 3]);
-    const pooled = b.op('MaxPool', [x], { kernel_shape: [2, 2] });
-    const loss = b.op('ReduceSum', [b.op('Mul', [pooled, b.constant([5, 7, 11, 13], 'float32', [1, 1, 2, 2])])], { keepdims: 0 });
-    b.output(gradients(b, loss, [x])[0]!, 'dx');
+    const declared = symbolic === 'all' ? ['batch', shape[1]!, ...shape.slice(2).map((_, i) => `size${i}`)] : symbolic === 'batch' ? ['batch', ...shape.slice(1)] : shape;
+    const input = b.input('x', 'float32', declared);
+    const pooled = op === 'MaxPool' ? b.op('MaxPool', [input], attrs!) : b.op('GlobalMaxPool', [input]);
+    const weights = b.input('dy', 'float32', pooled.shape);
+    b.output(gradients(b, b.op('ReduceSum', [b.op('Mul', [pooled, weights])], { keepdims: 0 }), [input])[0]!, 'dx');
     const graph = b.close('ties');
     const session = await ort.InferenceSession.create(serializeModel({ graph, initializers: b.initializersOf(graph) }));
-    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 3, 3, 0, 3, 1, 2, 2, 0]), [1, 1, 3, 3]) });
+    const pooledDims = [shape[0]!, shape[1]!, ...(op === 'GlobalMaxPool' ? shape.slice(2).map(() => 1) : (pooled.shape.slice(2) as number[]))];
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from(x), shape), dy: new ort.Tensor('float32', Float32Array.from(dy), pooledDims) });
     await session.release();
-    // windows: {1,3,0,3} → 5 to both 3s; {3,3,3,1} → 7 to all three 3s; {0,3,2,2} → 11 and {3,1,2,0} → 13 to the centre
-    expect(Array.from(out.dx!.data as Float32Array)).toEqual([0, 12, 7, 0, 36, 0, 0, 0, 0]);
+    return Array.from(out.dx!.data as Float32Array);
+  }
+
+  describe('truth tables (each of a window’s k maxima gets dY / k)', () => {
+    it('windows tiling the input (the mask rule), 2-D: 4, 3 and 1 maxima', async () => {
+      // windows {0,0,0,0} → 8 / 4; {2,2,2,1} → 9 / 3 to the 2s; {1,-4,7,3} → 5 to the 7
+      const x = [0, 0, 2, 2, 1, -4, 0, 0, 2, 1, 7, 3];
+      expect(await poolGradient('MaxPool', [1, 1, 2, 6], { kernel_shape: [2, 2], strides: [2, 2] }, x, [8, 9, 5])).toEqual([2, 2, 3, 3, 0, 0, 2, 2, 3, 0, 5, 0]);
+    });
+
+    it('windows tiling the input, 1-D (two channels, a symbolic batch) and 3-D', async () => {
+      // channel 0: {1,1,1} → 3 / 3, {0,2,2} → 4 / 2; channel 1: {-1,-1,-3} → 10 / 2, {5,4,3} → 7
+      const x = [1, 1, 1, 0, 2, 2, -1, -1, -3, 5, 4, 3];
+      expect(await poolGradient('MaxPool', [1, 2, 6], { kernel_shape: [3], strides: [3] }, x, [3, 4, 10, 7], 'batch')).toEqual([1, 1, 1, 0, 2, 2, 5, 5, 0, 7, 0, 0]);
+      expect(await poolGradient('MaxPool', [1, 1, 2, 2, 2], { kernel_shape: [2, 2, 2], strides: [2, 2, 2] }, new Array(8).fill(0.5), [16])).toEqual(new Array(8).fill(2));
+    });
+
+    it('windows tiling the input: k exact where the mask’s mean × taps is a rounding off (7 of 13 above it, 15 of 29 below)', async () => {
+      // float32: 7 / 13 · 13 = 7.0000005 and 15 / 29 · 29 = 14.999999; alternating 1s and 0s, (n + 1) / 2 maxima, each dY / k exactly
+      for (const [n, dy] of [[13, 21], [29, 30]] as const) {
+        const x = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 1 : 0));
+        expect(await poolGradient('MaxPool', [1, 1, n], { kernel_shape: [n], strides: [n] }, x, [dy])).toEqual(x.map((v) => (v * dy) / ((n + 1) / 2)));
+      }
+    });
+
+    it('overlapping windows (the tap-kernel rule): an element tied in two windows gets its share of each', async () => {
+      // windows {1,3,0,3} → 6 / 2 to both 3s; {3,3,3,1} → 9 / 3 to the three 3s; {0,3,2,2} → 11 and {3,1,2,0} → 13 to the centre
+      const x = [1, 3, 3, 0, 3, 1, 2, 2, 0];
+      expect(await poolGradient('MaxPool', [1, 1, 3, 3], { kernel_shape: [2, 2] }, x, [6, 9, 11, 13])).toEqual([0, 6, 3, 0, 30, 0, 0, 0, 0]);
+    });
+
+    it('padding taps are not maxima, even where the max is 0 (1-D, pads 1)', async () => {
+      // windows [pad,0,0] → 2 / 2; [0,0,-1] → 4 / 2; [0,-1,0] → 6 / 2; [-1,0,pad] → 8 to the last 0
+      expect(await poolGradient('MaxPool', [1, 1, 4], { kernel_shape: [3], pads: [1, 1] }, [0, 0, -1, 0], [2, 4, 6, 8])).toEqual([3, 6, 0, 11]);
+    });
+
+    it('ceil_mode windows overhanging the input split dY among their elements inside it (2-D, all zeros)', async () => {
+      // 3×3 zeros, 2×2 windows at stride 2: 4, 2, 2 and 1 elements inside
+      expect(await poolGradient('MaxPool', [1, 1, 3, 3], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }, new Array(9).fill(0), [4, 6, 10, 7])).toEqual([1, 1, 3, 1, 1, 3, 5, 5, 7]);
+    });
+
+    it('GlobalMaxPool: per plane, 2-D and 1-D over symbolic sizes', async () => {
+      expect(await poolGradient('GlobalMaxPool', [1, 2, 2, 2], undefined, [3, 1, 3, 3, 0, -1, -2, -3], [9, 5])).toEqual([3, 0, 3, 3, 5, 0, 0, 0]);
+      expect(await poolGradient('GlobalMaxPool', [1, 1, 4], undefined, [-2, -2, -2, -2], [8], 'all')).toEqual([2, 2, 2, 2]);
+    });
   });
 
-
-  it('in a 2×2 window (windows tiling the input: the mask rule) and over a plane', async () => {
-    const b = new GraphBuilder();
-    const x = b.input('x', 'float32', [1, 1, 2, 4]);
-    const pooled = b.op('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] });
-    const loss = b.op('ReduceSum', [b.op('Mul', [pooled, b.constant([5, 7], 'float32', [1, 1, 1, 2])])], { keepdims: 0 });
-    const globalLoss = b.op('ReduceSum', [b.op('Mul', [b.op('GlobalMaxPool', [x]), b.constant(4, 'float32')])], { keepdims: 0 });
-    b.output(gradients(b, loss, [x])[0]!, 'dPool');
-    b.output(gradients(b, globalLoss, [x])[0]!, 'dGlobal');
-    const graph = b.close('ties');
-    const session = await ort.InferenceSession.create(serializeModel({ graph, initializers: b.initializersOf(graph) }));
-    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 3, 3, 0, 2, 3, -1, 3]), [1, 1, 2, 4]) });
-    await session.release();
-    expect(Array.from(out.dPool!.data as Float32Array)).toEqual([0, 5, 7, 0, 0, 5, 0, 7]);
-    expect(Array.from(out.dGlobal!.data as Float32Array)).toEqual([0, 4, 4, 0, 0, 4, 0, 4]);
+  /**
+   * Inputs in {-1, 0, 1} (ties everywhere, windows at the padding whose max is 0) and each dY a
+   * multiple of 27720 = lcm(1…12), so that every share dY / k and every sum of shares is a whole
+   * number, exact in float32: the results must equal the float64 truth exactly.
+   */
+  describe('on tie-heavy inputs: the equal split of maxPoolWindowsRef’s windows, and per window the maxima’s gradients sum to dY', () => {
+    const sweep: [string, number[], OpAttrs<'MaxPool'> | 'global'][] = [
+      ['tiling 1-D', [2, 3, 8], { kernel_shape: [4], strides: [4] }],
+      ['tiling 2-D', [2, 3, 6, 6], { kernel_shape: [2, 2], strides: [2, 2] }],
+      ['tiling 2-D, non-square', [1, 2, 6, 6], { kernel_shape: [3, 2], strides: [3, 2] }],
+      ['tiling 3-D', [1, 2, 4, 2, 6], { kernel_shape: [2, 1, 3], strides: [2, 1, 3] }],
+      ['non-overlapping, sizes not multiples of the kernel', [2, 2, 5, 5], { kernel_shape: [2, 2], strides: [2, 2] }],
+      ['non-overlapping, ceil_mode', [1, 2, 5, 5], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }],
+      ['overlapping, padded', [1, 2, 6, 6], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }],
+      ['overlapping, stride 2, padded', [2, 2, 7, 7], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }],
+      ['overlapping, asymmetric pads, ceil_mode', [1, 2, 7, 6], { kernel_shape: [3, 2], strides: [2, 1], pads: [1, 0, 0, 1], ceil_mode: 1 }],
+      ['dilated', [1, 2, 7, 7], { kernel_shape: [2, 2], dilations: [2, 2] }],
+      ['1-D SAME_UPPER', [2, 3, 9], { kernel_shape: [3], strides: [2], auto_pad: 'SAME_UPPER' }],
+      ['1-D kernel 5, pads 2', [2, 2, 8], { kernel_shape: [5], strides: [3], pads: [2, 2] }],
+      ['GlobalMaxPool 2-D', [2, 3, 3, 4], 'global'],
+      ['GlobalMaxPool 1-D', [1, 2, 7], 'global'],
+      ['GlobalMaxPool 3-D', [1, 2, 2, 2, 3], 'global'],
+    ];
+    sweep.forEach(([what, shape, attrs], i) => {
+      it(`${what}: ${JSON.stringify(shape)} ${JSON.stringify(attrs)}`, async () => {
+        const next = seededUniform(300 + i);
+        const x = Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => Math.floor(3 * next()) - 1);
+        const options = attrs === 'global' ? { kernel: shape.slice(2) } : { kernel: attrs.kernel_shape!, strides: attrs.strides, pads: attrs.pads, dilations: attrs.dilations, ceilMode: attrs.ceil_mode === 1, autoPad: attrs.auto_pad as 'SAME_UPPER' | undefined };
+        const windows = maxPoolWindowsRef({ data: Float64Array.from(x), dims: shape }, options);
+        const dy = windows.map(() => 27720 * (1 + Math.floor(4 * next())));
+        const dx = await poolGradient(attrs === 'global' ? 'GlobalMaxPool' : 'MaxPool', shape, attrs === 'global' ? undefined : attrs, x, dy);
+        const expected = new Array<number>(x.length).fill(0);
+        windows.forEach(({ maxima }, o) => maxima.forEach((cell) => (expected[cell]! += dy[o]! / maxima.length)));
+        expect(dx).toEqual(expected);
+        // the test exercises ties: windows with several maxima
+        expect(windows.some((w) => w.maxima.length > 1)).toBe(true);
+        // each window passes on exactly dY: overall, and per window where no element is in two windows
+        expect(dx.reduce((s, v) => s + v, 0)).toBe(dy.reduce((s, v) => s + v, 0));
+        const owners = new Array<number>(x.length).fill(0);
+        windows.forEach(({ cells }) => cells.forEach((cell) => owners[cell]!++));
+        if (owners.every((n) => n <= 1)) windows.forEach(({ maxima }, o) => expect(maxima.reduce((s, cell) => s + dx[cell]!, 0)).toBe(dy[o]));
+      });
+    });
   });
 });
 

@@ -1,8 +1,9 @@
 /**
- * An independent float64 forward pass of the sliding-window ops (Conv, ConvTranspose, MaxPool,
- * AveragePool, the global pools) for tests, written from the ONNX operator specs over flat
- * row-major arrays. It imports nothing from the op table: its padding and output-size
- * arithmetic is its own, so a test comparing it with onnxruntime checks the shape rules too.
+ * An independent float64 forward pass of the sliding-window ops (Conv, ConvTranspose, MaxPool
+ * and its windows' tied maxima, AveragePool, the global pools) for tests, written from the ONNX
+ * operator specs over flat row-major arrays. It imports nothing from the op table: its padding
+ * and output-size arithmetic is its own, so a test comparing it with onnxruntime checks the
+ * shape rules too.
  */
 import type { RefTensor } from './reference.js';
 
@@ -189,6 +190,25 @@ export function maxPoolRef(x: RefTensor, o: PoolOptions): { y: RefTensor; indice
   const indices: number[] = [];
   const y = pool(x, o, (values) => Math.max(...values), indices);
   return { y, indices };
+}
+
+/**
+ * The windows of a MaxPool, in output order: the flat input indices of each window's elements
+ * inside the input, and of those equal to its max (its tied maxima).
+ */
+export function maxPoolWindowsRef(x: RefTensor, o: PoolOptions): { cells: number[]; maxima: number[] }[] {
+  const [batch, channels, ...sizes] = x.dims as number[];
+  const axes = windowAxes(sizes, o.kernel, o, o.ceilMode);
+  const plane = product(sizes);
+  const windows: { cells: number[]; maxima: number[] }[] = [];
+  for (const [nIndex, c, ...at] of positions([batch!, channels!, ...axes.map((a) => a.out)])) {
+    const cells = windowCells(axes, at, (nIndex! * channels! + c!) * plane, sizes)
+      .filter((cell) => cell.inside)
+      .map((cell) => cell.index);
+    const max = Math.max(...cells.map((i) => Number(x.data[i])));
+    windows.push({ cells, maxima: cells.filter((i) => Number(x.data[i]) === max) });
+  }
+  return windows;
 }
 
 /** AveragePool: the sum over each window divided by its elements inside the input, or inside the padded input with countIncludePad. */
