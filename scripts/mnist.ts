@@ -12,6 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { availableParallelism, loadavg } from 'node:os';
 import { adam, exportInference, summary } from '@onnxpipe/graph-builder';
 import { loadModel } from '@onnxpipe/runtime';
 import { trainer, type Batch } from '@onnxpipe/trainer';
@@ -93,3 +94,19 @@ console.log(`\ntest accuracy ${(100 * result.accuracy).toFixed(2)}% (${result.co
 await mkdir(dirname(out), { recursive: true });
 await writeFile(out, bytes);
 console.log(`wrote ${out} (${(bytes.length / 1024).toFixed(0)} KiB)`);
+// The figures of this run, next to the model, for the READMEs to quote.
+const results = out.replace(/\.onnx$/, '') + '.results.json';
+const run = {
+  command: `pnpm mnist ${process.argv.slice(2).join(' ')}`.trim(),
+  model: args.model,
+  epochs,
+  batchSize,
+  trainImages: trainLimit,
+  testImages: testLimit,
+  testAccuracy: result.accuracy,
+  seconds: Number(seconds()),
+  cores: availableParallelism(),
+  loadAverage: loadavg()[0],
+};
+await writeFile(results, `${JSON.stringify(run, null, 2)}\n`);
+console.log(`wrote ${results}`);
