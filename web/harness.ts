@@ -4,7 +4,7 @@
  * browser benchmark.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,4 +64,33 @@ export function countTransfer(page: Page): { total(): Promise<number>; byUrl(): 
   });
   const byUrl = async () => new Map(await Promise.all(sizes));
   return { byUrl, total: async () => [...(await byUrl()).values()].reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * Runs `body` on a new page of `browser` that collects console errors and uncaught exceptions
+ * (`errors`, live); throws if any were collected by the end. On a failure it saves a screenshot to
+ * `test-results/<name>.png`.
+ */
+export async function withPage(
+  browser: Browser,
+  name: string,
+  body: (page: Page, errors: readonly string[]) => Promise<void>,
+  viewport: { width: number; height: number } = { width: 900, height: 1100 },
+): Promise<void> {
+  const page = await browser.newPage({ viewport });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console.error: ${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+  try {
+    await body(page, errors);
+    if (errors.length > 0) throw new Error(`errors in the page ${name}:\n  ${errors.join('\n  ')}`);
+  } catch (error) {
+    await mkdir('test-results', { recursive: true });
+    await page.screenshot({ path: `test-results/${name}.png`, fullPage: true }).catch(() => {});
+    throw error;
+  } finally {
+    await page.close();
+  }
 }

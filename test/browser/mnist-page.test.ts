@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageTensor } from '../../models/mnist/batches.js';
 import { loadMnist } from '../../models/mnist/files.js';
 import type { MnistSet } from '../../models/mnist/idx.js';
-import { launchChromium, servePages, type ServedPages } from '../../web/harness.js';
+import { launchChromium, servePages, withPage as openPage, type ServedPages } from '../../web/harness.js';
 
 const DIGITS = 20;
 
@@ -51,27 +51,16 @@ describe('the MNIST page in chromium', () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  async function withPage(name: string, body: (page: Page) => Promise<void>): Promise<void> {
-    const page = await browser.newPage({ viewport: { width: 900, height: 1200 } });
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`console.error: ${m.text()} (${m.location().url})`);
-    });
-    page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
-    try {
+  /** A page of the MNIST view, loaded and ready (see the harness's withPage). */
+  function withPage(name: string, body: (page: Page) => Promise<void>): Promise<void> {
+    return openPage(browser, name, async (page) => {
       await page.goto(`${pages.url}mnist.html`);
       await page.waitForSelector('#status[data-state="ready"], #status[data-state="error"]', { timeout: 20_000 });
       expect(await page.locator('#status').textContent()).toMatch(/^Loaded models\/mnist\.onnx on wasm\./);
       await body(page);
-      expect(errors, 'errors in the page').toEqual([]);
-    } catch (error) {
-      await mkdir('test-results', { recursive: true });
-      await page.screenshot({ path: `test-results/${name}.png`, fullPage: true }).catch(() => {});
-      throw error;
-    } finally {
-      await page.close();
-    }
+    }, { width: 900, height: 1200 });
   }
+
 
   /** Clears the pad, then runs `draw` and waits for the page's prediction: the digit and the 10 probabilities. */
   async function predictionAfter(page: Page, draw: () => Promise<void>): Promise<{ digit: number; probabilities: number[] }> {

@@ -14,7 +14,7 @@ import { trainer, type Batch } from '@onnxpipe/trainer';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { xorBatches } from '../../models/xor.js';
-import { countTransfer, launchChromium, servePages, type ServedPages } from '../../web/harness.js';
+import { countTransfer, launchChromium, servePages, withPage, type ServedPages } from '../../web/harness.js';
 
 const MiB = 1024 * 1024;
 /** Issue 11's targets for the first load, on loopback. */
@@ -54,25 +54,7 @@ describe('the XOR page in chromium', () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  /** Opens a page that collects console errors and uncaught exceptions; saves a screenshot if `body` throws. */
-  async function withPage(name: string, body: (page: Page, errors: string[]) => Promise<void>): Promise<void> {
-    const page = await browser.newPage({ viewport: { width: 900, height: 1100 } });
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`console.error: ${m.text()} (${m.location().url})`);
-    });
-    page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
-    try {
-      await body(page, errors);
-      expect(errors, 'errors in the page').toEqual([]);
-    } catch (error) {
-      await mkdir('test-results', { recursive: true });
-      await page.screenshot({ path: `test-results/${name}.png`, fullPage: true }).catch(() => {});
-      throw error;
-    } finally {
-      await page.close();
-    }
-  }
+
 
   /** Waits until #status reaches `expected` or 'error', and expects `expected` (the message shows on failure). */
   async function waitForStatus(page: Page, expected: string, timeout: number): Promise<void> {
@@ -82,7 +64,7 @@ describe('the XOR page in chromium', () => {
   }
 
   it('loads light: wasm-only onnxruntime, gzip, first predictions fast', async () => {
-    await withPage('xor-page-first-load', async (page) => {
+    await withPage(browser, 'xor-page-first-load', async (page) => {
       const transfer = countTransfer(page);
       await page.goto(pages.url);
       await waitForStatus(page, 'ready', 20_000);
@@ -105,7 +87,7 @@ describe('the XOR page in chromium', () => {
   });
 
   it('shows the heatmap with axis ticks and a colour bar from blue (0) to orange (1)', async () => {
-    await withPage('xor-page-axes', async (page) => {
+    await withPage(browser, 'xor-page-axes', async (page) => {
       await page.goto(pages.url);
       await waitForStatus(page, 'ready', 20_000);
       for (const axis of ['x-ticks', 'y-ticks']) {
@@ -133,7 +115,7 @@ describe('the XOR page in chromium', () => {
   });
 
   it('shows the saved model’s truth table, then trains in the page and the loss falls', async () => {
-    await withPage('xor-page-failure', async (page, errors) => {
+    await withPage(browser, 'xor-page-failure', async (page, errors) => {
       await page.goto(pages.url);
       await waitForStatus(page, 'ready', 20_000);
       expect(errors).toEqual([]);
@@ -160,7 +142,7 @@ describe('the XOR page in chromium', () => {
   });
 
   it('loads the WebGPU build only when WebGPU is picked', async () => {
-    await withPage('xor-page-webgpu', async (page) => {
+    await withPage(browser, 'xor-page-webgpu', async (page) => {
       const fetched: string[] = [];
       page.on('request', (r) => fetched.push(r.url()));
       await page.goto(pages.url);
