@@ -5,14 +5,12 @@
  * 127.0.0.1; exits on SIGTERM.
  */
 import Fastify from 'fastify';
-import { exportInference, initParams, input } from '@onnxpipe/graph-builder';
+import { exportInference, initParams } from '@onnxpipe/graph-builder';
 import { loadModel } from '@onnxpipe/runtime';
 import { createServer } from '@onnxpipe/cli';
+import { xorModel } from '../models/xor.js';
 
-const net = input('x1', { shape: [null, 1] })
-  .concatenate(input('x2', { shape: [null, 1] }))
-  .dense(8, { activation: 'tanh' })
-  .dense(1, { activation: 'sigmoid' });
+const net = xorModel();
 const model = await loadModel(exportInference(net, initParams(net, { seed: 1 })), { intraOpNumThreads: 1 });
 const app = createServer(model, { name: 'xor' });
 const plain = createServer(model, { name: 'xor', batching: false });

@@ -5,15 +5,13 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { exportInference, input, summary } from '@onnxpipe/graph-builder';
+import { exportInference, summary } from '@onnxpipe/graph-builder';
 import { predict, trainer, type Batch } from '@onnxpipe/trainer';
-import { xorBatches } from '../models/xor.js';
+import { xorBatches, xorModel } from '../models/xor.js';
 
 const out = resolve(process.argv[2] ?? 'models/xor.onnx');
 
-const x1 = input('x1', { shape: [null, 1] });
-const x2 = input('x2', { shape: [null, 1] });
-const model = x1.concatenate(x2).dense(8, { activation: 'tanh' }).dense(1, { activation: 'sigmoid' });
+const model = xorModel();
 console.log(summary(model));
 
 const state = await trainer(model, 'binary_cross_entropy', 'sgd', { seed: 42 })

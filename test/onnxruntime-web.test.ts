@@ -1,4 +1,4 @@
-import { exportInference, initParams, input, type ModelLike } from '@onnxpipe/graph-builder';
+import { exportInference, initParams, input, seededRandom, type ModelLike } from '@onnxpipe/graph-builder';
 import * as ortNode from 'onnxruntime-node';
 // Under Node, `onnxruntime-web` resolves (through its `exports` "node" condition) to
 // dist/ort.node.min.mjs, which finds dist/ort-wasm-simd-threaded.{mjs,wasm} next to itself via
@@ -6,17 +6,14 @@ import * as ortNode from 'onnxruntime-node';
 // worker threads.
 import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
+import { xorModel } from './fixtures/xor.js';
 
 ortWeb.env.wasm.numThreads = 1;
 
 type Feeds = Record<string, { data: Float32Array; dims: [number, number] }>;
 
 function randomFeeds(widths: Record<string, number>, batch: number, seed: number): Feeds {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
+  const next = seededRandom(seed);
   return Object.fromEntries(
     Object.entries(widths).map(([name, w]) => [name, { data: Float32Array.from({ length: batch * w }, () => 4 * next() - 2), dims: [batch, w] as [number, number] }]),
   );
@@ -36,12 +33,6 @@ async function runWeb(bytes: Uint8Array, feeds: Feeds) {
   return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, { dims: [...t.dims], data: Array.from(t.data as Float32Array) }]));
 }
 
-function xor(): ModelLike {
-  const x1 = input('x1', { shape: [null, 1] });
-  const x2 = input('x2', { shape: [null, 1] });
-  return x1.concatenate(x2).dense(8, { activation: 'tanh' }).dense(1, { activation: 'sigmoid' });
-}
-
 function threeInputs(): ModelLike {
   const a = input('a', { shape: [null, 1] });
   const b = input('b', { shape: [null, 3] });
@@ -50,7 +41,7 @@ function threeInputs(): ModelLike {
 }
 
 const cases: [string, () => ModelLike, Record<string, number>, number[]][] = [
-  ['XOR', xor, { x1: 1, x2: 1 }, [1]],
+  ['XOR', xorModel, { x1: 1, x2: 1 }, [1]],
   ['three inputs → relu → softmax', threeInputs, { a: 1, b: 3, c: 4 }, [2]],
 ];
 

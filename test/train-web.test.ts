@@ -1,8 +1,9 @@
-import { adam, exportTrainStep, initParams, input, sgd, type Optimizer, type TrainStepModel } from '@onnxpipe/graph-builder';
+import { adam, exportTrainStep, initParams, seededRandom, sgd, type Optimizer, type TrainStepModel } from '@onnxpipe/graph-builder';
 import * as ortNode from 'onnxruntime-node';
 // Under Node, onnxruntime-web resolves to its node build and finds its wasm next to itself.
 import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
+import { xorColumns, xorModel } from './fixtures/xor.js';
 
 ortWeb.env.wasm.numThreads = 1;
 
@@ -13,23 +14,6 @@ ortWeb.env.wasm.numThreads = 1;
  */
 
 const BATCH = 32;
-
-function xorBatches(count: number, seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-  const x1 = Float32Array.from({ length: count * BATCH }, () => (next() < 0.5 ? 0 : 1));
-  const x2 = Float32Array.from({ length: count * BATCH }, () => (next() < 0.5 ? 0 : 1));
-  return { x1, x2, y: x1.map((a, i) => (a !== x2[i] ? 1 : 0)) };
-}
-
-function xor() {
-  const x1 = input('x1', { shape: [null, 1] });
-  const x2 = input('x2', { shape: [null, 1] });
-  return x1.concatenate(x2).dense(8, { activation: 'tanh' }).dense(1, { activation: 'sigmoid' });
-}
 
 type Arrays = Record<string, Float32Array>;
 
@@ -62,7 +46,7 @@ async function train(backend: Backend, model: TrainStepModel, start: Arrays, run
   const losses: number[] = [];
   try {
     for (let r = 0; r < runs; r++) {
-      const data = xorBatches(steps, 500 + r);
+      const data = xorColumns(steps * BATCH, seededRandom(500 + r));
       const lead = sig.fused ? [steps] : [];
       const feeds: Record<string, unknown> = {
         x1: backend.tensor(data.x1, [...lead, BATCH, 1]),
@@ -90,7 +74,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('a train step runs in onnxruntime-web (wasm) as in onnxruntime-node', () => {
-  const m = xor();
+  const m = xorModel();
   const params = initParams(m, { seed: 1 });
   const cases: [string, Optimizer, number, number, number][] = [
     ['adam, single step, 3 runs', adam({ learningRate: 0.01 }), 1, 3, 0.01],

@@ -1,4 +1,4 @@
-import { adam, initParams, input, sgd, type ModelLike, type ModelState } from '@onnxpipe/graph-builder';
+import { adam, initParams, seededRandom, sgd, type ModelState } from '@onnxpipe/graph-builder';
 import type { OutputTensor } from '@onnxpipe/runtime';
 // Under Node, onnxruntime-web resolves to its wasm build (see onnxruntime-web.test.ts); one
 // thread keeps it from starting worker threads.
@@ -6,6 +6,7 @@ import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { trainer as nodeTrainer } from '../packages/trainer/src/node.js';
 import { deserializeCheckpoint, predict as webPredict, saveCheckpoints, trainer as webTrainer, type Batch } from '../packages/trainer/src/web.js';
+import { float64Params, xorBatch, xorBatches, xorModel, xorProbability } from './fixtures/xor.js';
 
 ortWeb.env.wasm.numThreads = 1;
 
@@ -14,42 +15,8 @@ ortWeb.env.wasm.numThreads = 1;
  * gives the same parameters as onnxruntime-node after the same steps.
  */
 
-function xorModel(): ModelLike {
-  const x1 = input('x1', { shape: [null, 1] });
-  const x2 = input('x2', { shape: [null, 1] });
-  return x1.concatenate(x2).dense(8, { activation: 'tanh' }).dense(1, { activation: 'sigmoid' });
-}
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
-function xorBatch(size: number, next: () => number): Batch {
-  const x1 = Float32Array.from({ length: size }, () => (next() < 0.5 ? 0 : 1));
-  const x2 = Float32Array.from({ length: size }, () => (next() < 0.5 ? 0 : 1));
-  const y = x1.map((a, i) => (a !== x2[i] ? 1 : 0));
-  const dims = [size, 1];
-  return [{ x1: { data: x1, dims }, x2: { data: x2, dims } }, { data: y, dims }];
-}
-
-function* endless(size: number, seed: number): Generator<Batch> {
-  const next = lcg(seed);
-  for (;;) yield xorBatch(size, next);
-}
-
-/** The XOR network's probability for (a, b), by hand from the parameters. */
-function forward(p: ModelState, a: number, b: number): number {
-  const k0 = p['dense_0.kernel']!.data;
-  const b0 = p['dense_0.bias']!.data;
-  const k1 = p['dense_1.kernel']!.data;
-  let z = p['dense_1.bias']!.data[0]!;
-  for (let j = 0; j < 8; j++) z += Math.tanh(a * k0[j]! + b * k0[8 + j]! + b0[j]!) * k1[j]!;
-  return 1 / (1 + Math.exp(-z));
-}
+/** The XOR network's probability for (a, b), by hand (the float64 reference) from the parameters. */
+const forward = (p: ModelState, a: number, b: number): number => xorProbability(float64Params(p), a, b);
 
 function maxDiff(a: ModelState, b: ModelState): number {
   expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
@@ -68,14 +35,14 @@ describe('trainer on onnxruntime-web (wasm, in Node)', () => {
     const state = await webTrainer(xorModel(), 'binary_cross_entropy', adam({ learningRate: 0.1 }), { seed: 42, log: 0 })
       .metric('accuracy')
       .on('epochCompleted', (s) => void accuracy.push(s.metrics.accuracy!))
-      .run(endless(32, 7), {}, { epochs: 2, iterations: 200 });
+      .run(xorBatches(32, 7) as Iterable<Batch>, {}, { epochs: 2, iterations: 200 });
     for (const [a, b] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) expect(Math.abs(forward(state, a, b) - (a ^ b))).toBeLessThan(0.1);
     expect(accuracy[1]).toBeGreaterThan(0.99);
   });
 
   for (const [name, optimizer] of [['sgd', () => sgd({ learningRate: 0.5 })], ['adam', () => adam({ learningRate: 0.05 })]] as const) {
     it(`30 steps (${name}, stepsPerRun 7) give the same parameters as onnxruntime-node`, async () => {
-      const next = lcg(99);
+      const next = seededRandom(99);
       const batches = Array.from({ length: 15 }, () => xorBatch(8, next));
       const start = initParams(xorModel(), { seed: 5 });
       const options = { epochs: 2, stepsPerRun: 7 };
@@ -89,7 +56,7 @@ describe('trainer on onnxruntime-web (wasm, in Node)', () => {
   it('progress goes to the output it is given', async () => {
     const text: string[] = [];
     await webTrainer(xorModel(), 'binary_cross_entropy', 'sgd', { output: { write: (t) => void text.push(t), isTTY: false } })
-      .run(endless(4, 1), {}, { epochs: 2, iterations: 3 });
+      .run(xorBatches(4, 1) as Iterable<Batch>, {}, { epochs: 2, iterations: 3 });
     expect(text).toEqual([
       expect.stringMatching(/^Epoch: 1\/2, Batch: 3\/3 \((\d+ ms|\d+\.\d\d s)\) loss: \d\.\d{4}\n$/),
       expect.stringMatching(/^Epoch: 2\/2, Batch: 3\/3 \((\d+ ms|\d+\.\d\d s)\) loss: \d\.\d{4}\n$/),
@@ -97,7 +64,7 @@ describe('trainer on onnxruntime-web (wasm, in Node)', () => {
   });
 
   it('saves a checkpoint as bytes and resumes from them: equal to an uninterrupted run', async () => {
-    const next = lcg(5);
+    const next = seededRandom(5);
     const batches = Array.from({ length: 4 }, () => xorBatch(8, next));
     const saved: Uint8Array[] = [];
     const make = () => webTrainer(xorModel(), 'binary_cross_entropy', adam({ learningRate: 0.05 }), { seed: 4, log: 0 });

@@ -3,9 +3,9 @@
  * output over [0, 1]², and trains the same model from scratch in the page on request, on wasm or,
  * when picked, WebGPU.
  */
-import { exportInference, input, sgd, type ModelLike, type ModelState } from '@onnxpipe/graph-builder';
+import { exportInference, sgd, type ModelLike, type ModelState } from '@onnxpipe/graph-builder';
 import type { Batch } from '@onnxpipe/trainer';
-import { xorBatches } from '../models/xor.js';
+import { xorBatches, xorModel } from '../models/xor.js';
 import { backendSwitch, markFirstPredictions, type PageBackend, type Predictor } from './backend.js';
 
 const OUTPUT = 'dense_1';
@@ -141,10 +141,7 @@ async function train(): Promise<void> {
   setStatus('training', `Training from scratch (seed ${seed})…`);
   const started = performance.now();
 
-  const model = input('x1', { shape: [null, 1] })
-    .concatenate(input('x2', { shape: [null, 1] }))
-    .dense(8, { activation: 'tanh' })
-    .dense(1, { activation: 'sigmoid' });
+  const model = xorModel();
   try {
     await backend
       .trainer(model, 'binary_cross_entropy', sgd({ learningRate: LEARNING_RATE }), { seed, log: 0 })

@@ -9,11 +9,11 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportInference, input, sgd } from '@onnxpipe/graph-builder';
+import { exportInference, sgd } from '@onnxpipe/graph-builder';
 import { trainer, type Batch } from '@onnxpipe/trainer';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { xorBatches } from '../../models/xor.js';
+import { xorBatches, xorModel } from '../fixtures/xor.js';
 import { countTransfer, launchChromium, servePages, withPage, type ServedPages } from '../../web/harness.js';
 
 const MiB = 1024 * 1024;
@@ -27,10 +27,7 @@ let browser: Browser;
 
 /** Trains the XOR model in Node and writes it where the page will fetch it. */
 async function writeXorModel(modelsDir: string): Promise<void> {
-  const model = input('x1', { shape: [null, 1] })
-    .concatenate(input('x2', { shape: [null, 1] }))
-    .dense(8, { activation: 'tanh' })
-    .dense(1, { activation: 'sigmoid' });
+  const model = xorModel();
   const state = await trainer(model, 'binary_cross_entropy', sgd({ learningRate: 0.5 }), { seed: 0, log: 0 }).run(
     xorBatches(32, 7) as Iterable<Batch>,
     {},

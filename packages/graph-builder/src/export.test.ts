@@ -28,6 +28,8 @@ import {
   toRows,
   type Matrix,
 } from './testing/reference.js';
+import { xorModel } from './testing/fixtures.js';
+import { float64Params, xorProbability } from './testing/xor-reference.js';
 
 const BATCHES = [1, 5, 32];
 const TOL = 1e-5;
@@ -83,13 +85,10 @@ async function checkAgainstReference(
   return params;
 }
 
-function xorModel(opts: { dtype?: 'float32' | 'float64' } = {}) {
-  const x1 = input('x1', { shape: [null, 1], ...opts });
-  const x2 = input('x2', { shape: [null, 1], ...opts });
-  return x1.concatenate(x2).dense(8, { activation: 'tanh' }).dense(1, { activation: 'sigmoid' });
-}
-const xorForward = (p: ModelState, x: Record<string, Matrix>): Matrix =>
-  denseRef(denseRef(concat(x.x1!, x.x2!), p, 'dense_0', 'tanh'), p, 'dense_1', 'sigmoid');
+const xorForward = (p: ModelState, x: Record<string, Matrix>): Matrix => {
+  const params = float64Params(p);
+  return x.x1!.map((row, r) => [xorProbability(params, row[0]!, x.x2![r]![0]!)]);
+};
 
 describe('exportInference matches an independent float64 forward pass in onnxruntime-node', () => {
   it('(a) XOR: concat(x1, x2) → dense(8, tanh) → dense(1, sigmoid)', async () => {
@@ -199,7 +198,7 @@ describe('exportInference matches an independent float64 forward pass in onnxrun
   });
 
   it('(h) float64 inputs give float64 parameters and outputs, exact to 1e-12', async () => {
-    const out = xorModel({ dtype: 'float64' });
+    const out = xorModel('float64');
     const params = await checkAgainstReference(out, { x1: 1, x2: 1 }, (p, x) => ({ dense_1: xorForward(p, x) }), { dtype: 'float64', tol: 1e-12 });
     for (const t of Object.values(params)) expect(t.data).toBeInstanceOf(Float64Array);
     const decoded = onnxProto.onnx.ModelProto.decode(exportInference(out, params));

@@ -4,91 +4,33 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from './ir/builder.js';
 import { adam, adamw, exportEval, exportTrainStep, initParams, input, model, rmsprop, sgd, trainStepSignature, type ModelLike, type ModelState, type Optimizer, type TrainStepModel } from './index.js';
 import { emitLoss } from './losses.js';
+import { xorBatch, xorModel, type XorColumns } from './testing/fixtures.js';
+import { seededUniform } from './testing/reference.js';
+import { float64Params, xorLossAndGrads } from './testing/xor-reference.js';
 
 /*
  * The train-step, fused and eval models run in onnxruntime-node and are compared with a
- * hand-written float64 forward/backward/update of the same network (plain loops below; nothing
- * here calls the builder's math). The XOR model is float32, so the tolerances allow for float32
- * rounding in onnxruntime (about 1e-7 relative per op).
+ * hand-written float64 forward/backward/update of the same network (plain loops in
+ * testing/xor-reference.ts and the optimizer updates below; nothing here calls the builder's
+ * math). The XOR model is float32, so the tolerances allow for float32 rounding in onnxruntime
+ * (about 1e-7 relative per op).
  */
 
 type Params = Record<string, Float64Array>;
 
 // ---------------------------------------------------------------------------------------------
-// Data: XOR batches from a PRNG of our own (an LCG), y = x1 xor x2.
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
-interface Batch {
-  readonly x1: Float32Array;
-  readonly x2: Float32Array;
-  readonly y: Float32Array;
-}
+// Data: seeded XOR batches (testing/fixtures.ts); the reference: concat → dense(8, tanh) →
+// dense(1, sigmoid), BCE from logits mean(softplus(z) − y·z), gradients by hand
+// (testing/xor-reference.ts).
 
 const BATCH = 32;
 
-function xorBatch(seed: number): Batch {
-  const next = lcg(seed);
-  const x1 = Float32Array.from({ length: BATCH }, () => (next() < 0.5 ? 0 : 1));
-  const x2 = Float32Array.from({ length: BATCH }, () => (next() < 0.5 ? 0 : 1));
-  return { x1, x2, y: x1.map((a, i) => (a !== x2[i] ? 1 : 0)) };
-}
-
-const batches = (count: number, from = 0) => Array.from({ length: count }, (_, i) => xorBatch(1000 + from + i));
-
-function xorModel(dtype: 'float32' | 'float64' = 'float32'): ModelLike {
-  const x1 = input('x1', { shape: [null, 1], dtype });
-  const x2 = input('x2', { shape: [null, 1], dtype });
-  return x1.concatenate(x2).dense(8, { activation: 'tanh' }).dense(1, { activation: 'sigmoid' });
-}
-
-// ---------------------------------------------------------------------------------------------
-// The reference: concat → dense(8, tanh) → dense(1, sigmoid); BCE from logits
-// mean(softplus(z) − y·z); gradients by hand.
+const batches = (count: number, from = 0) => Array.from({ length: count }, (_, i) => xorBatch(BATCH, 1000 + from + i));
 
 const K0 = 'dense_0.kernel';
 const B0 = 'dense_0.bias';
 const K1 = 'dense_1.kernel';
 const B1 = 'dense_1.bias';
-
-const softplus = (z: number) => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
-
-function xorLossAndGrads(p: Params, batch: Batch): { loss: number; grads: Params; probs: number[] } {
-  const n = batch.y.length;
-  const grads: Params = { [K0]: new Float64Array(16), [B0]: new Float64Array(8), [K1]: new Float64Array(8), [B1]: new Float64Array(1) };
-  let loss = 0;
-  const probs: number[] = [];
-  for (let r = 0; r < n; r++) {
-    const x = [batch.x1[r]!, batch.x2[r]!];
-    const h = new Array<number>(8);
-    for (let j = 0; j < 8; j++) {
-      let a = p[B0]![j]!;
-      for (let i = 0; i < 2; i++) a += x[i]! * p[K0]![i * 8 + j]!;
-      h[j] = Math.tanh(a);
-    }
-    let z = p[B1]![0]!;
-    for (let j = 0; j < 8; j++) z += h[j]! * p[K1]![j]!;
-    const y = batch.y[r]!;
-    loss += (softplus(z) - y * z) / n;
-    probs.push(sigmoid(z));
-    const dz = (sigmoid(z) - y) / n;
-    grads[B1]![0]! += dz;
-    for (let j = 0; j < 8; j++) {
-      grads[K1]![j]! += h[j]! * dz;
-      const da = dz * p[K1]![j]! * (1 - h[j]! * h[j]!);
-      grads[B0]![j]! += da;
-      for (let i = 0; i < 2; i++) grads[K0]![i * 8 + j]! += x[i]! * da;
-    }
-  }
-  return { loss, grads, probs };
-}
 
 type Slots = Record<string, Params>; // slot name → param name → values
 
@@ -136,13 +78,10 @@ const refRmsprop = (lr: number, rho = 0.9, eps = 1e-8): RefOptimizer => ({
   },
 });
 
-const toParams = (state: Readonly<Record<string, { data: ArrayLike<number> }>>): Params =>
-  Object.fromEntries(Object.entries(state).map(([k, t]) => [k, Float64Array.from(t.data)]));
-
 const clone = (p: Params): Params => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Float64Array.from(v)]));
 
 /** Run the reference for `bs` from step `t0`; returns the params, slots and the loss of each step. */
-function referenceTrain(p0: Params, slots0: Slots, opt: RefOptimizer, bs: readonly Batch[], t0 = 1) {
+function referenceTrain(p0: Params, slots0: Slots, opt: RefOptimizer, bs: readonly XorColumns[], t0 = 1) {
   const params = clone(p0);
   const slots: Slots = Object.fromEntries(opt.slots.map((s) => [s, clone(slots0[s]!)]));
   const losses: number[] = [];
@@ -195,7 +134,7 @@ function initialOrtState(model: TrainStepModel, params: Params, slots: Slots = {
   };
 }
 
-function stack(bs: readonly Batch[], key: keyof Batch): Float32Array {
+function stack(bs: readonly XorColumns[], key: keyof XorColumns): Float32Array {
   const rows = bs[0]!.y.length;
   const out = new Float32Array(bs.length * rows);
   bs.forEach((b, k) => out.set(b[key], k * rows));
@@ -203,7 +142,7 @@ function stack(bs: readonly Batch[], key: keyof Batch): Float32Array {
 }
 
 /** One run of a train-step model (single or fused) on `bs`; returns the new state and the outputs. */
-async function runOnce(session: ort.InferenceSession, model: TrainStepModel, state: OrtState, bs: readonly Batch[], lr: number, step: number) {
+async function runOnce(session: ort.InferenceSession, model: TrainStepModel, state: OrtState, bs: readonly XorColumns[], lr: number, step: number) {
   const { signature: sig } = model;
   const dtype = sig.dtype as Float;
   const lead = sig.fused ? [bs.length] : [];
@@ -226,7 +165,7 @@ async function runOnce(session: ort.InferenceSession, model: TrainStepModel, sta
 }
 
 /** Run the single-step model once per batch, feeding each `.next` output back. */
-async function trainSingle(model: TrainStepModel, start: OrtState, bs: readonly Batch[], lr: number) {
+async function trainSingle(model: TrainStepModel, start: OrtState, bs: readonly XorColumns[], lr: number) {
   const session = await ort.InferenceSession.create(model.bytes);
   try {
     let state = start;
@@ -254,7 +193,7 @@ function expectClose(got: OrtState, want: { params: Params; slots: Slots }, tol:
 }
 
 const m = xorModel();
-const p0 = toParams(initParams(m, { seed: 1 }));
+const p0 = float64Params(initParams(m, { seed: 1 }));
 
 describe('the XOR train step in onnxruntime-node matches a hand-written float64 step', () => {
   it('the model feeds and returns what train.ts documents', () => {
@@ -286,7 +225,7 @@ describe('the XOR train step in onnxruntime-node matches a hand-written float64 
   it('SGD, 1 step (lr 0.1): params, loss and predictions', async () => {
     const model = exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: sgd({ learningRate: 0.1 }) });
     const session = await ort.InferenceSession.create(model.bytes);
-    const batch = xorBatch(1000);
+    const batch = xorBatch(BATCH, 1000);
     const { state, loss, out } = await runOnce(session, model, initialOrtState(model, p0), [batch], 0.1, 1);
     await session.release();
     const want = referenceTrain(p0, {}, refSgd(0.1), [batch]);
@@ -312,7 +251,7 @@ describe('the XOR train step in onnxruntime-node matches a hand-written float64 
   for (const [name, dtype, make, ref, lr, tol] of long) {
     it(`${name} (lr ${lr}, ${dtype} model): 1 step and 100 steps, feeding each .next output back, to ${tol.toExponential(0)}`, async () => {
       const net = xorModel(dtype);
-      const start = toParams(initParams(net, { seed: 1 }));
+      const start = float64Params(initParams(net, { seed: 1 }));
       const model = exportTrainStep(net, { loss: 'binary_cross_entropy', optimizer: make(lr) });
       const slotNames = model.signature.state.filter((s) => s.param === K0).map((s) => s.slot);
       const bs = batches(100);
@@ -400,7 +339,7 @@ describe('the step graph is lean', () => {
 
   it('fused, batches of 5 then 3 rows: the hoisted batch size follows each run (the reference, 1e-6)', async () => {
     const fused = exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: sgd({ learningRate: 0.1 }), stepsPerRun: 4 });
-    const rows = (b: Batch, n: number): Batch => ({ x1: b.x1.slice(0, n), x2: b.x2.slice(0, n), y: b.y.slice(0, n) });
+    const rows = (b: XorColumns, n: number): XorColumns => ({ x1: b.x1.slice(0, n), x2: b.x2.slice(0, n), y: b.y.slice(0, n) });
     const five = batches(4).map((b) => rows(b, 5));
     const three = batches(4, 4).map((b) => rows(b, 3));
     const session = await ort.InferenceSession.create(fused.bytes);
@@ -439,7 +378,7 @@ describe('the step graph is lean', () => {
 });
 
 describe('one step of each optimizer from a non-zero state matches the hand-written update (1e-6)', () => {
-  const next = lcg(77);
+  const next = seededUniform(77);
   const randomSlots = (names: readonly string[], lo: number, hi: number): Slots =>
     Object.fromEntries(names.map((s) => [s, Object.fromEntries(Object.entries(p0).map(([k, v]) => [k, Float64Array.from(v, () => lo + (hi - lo) * next())]))]));
 
@@ -455,7 +394,7 @@ describe('one step of each optimizer from a non-zero state matches the hand-writ
     it(name, async () => {
       const model = exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer });
       expect(model.signature.state.map((s) => s.slot)).toEqual(Object.keys(p0).flatMap(() => ref.slots));
-      const batch = xorBatch(5);
+      const batch = xorBatch(BATCH, 5);
       const session = await ort.InferenceSession.create(model.bytes);
       const got = await runOnce(session, model, initialOrtState(model, p0, slots), [batch], optimizer.learningRate, step);
       await session.release();
@@ -469,7 +408,7 @@ describe('one step of each optimizer from a non-zero state matches the hand-writ
   it('clipNorm: a tiny clipNorm scales the step to lr · g · clipNorm / ||g|| (global norm)', async () => {
     const clipNorm = 0.005;
     const model = exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: sgd({ learningRate: 1, clipNorm }) });
-    const batch = xorBatch(9);
+    const batch = xorBatch(BATCH, 9);
     const session = await ort.InferenceSession.create(model.bytes);
     const got = await runOnce(session, model, initialOrtState(model, p0), [batch], 1, 1);
     await session.release();
@@ -485,7 +424,7 @@ describe('one step of each optimizer from a non-zero state matches the hand-writ
   });
 
   it('clipNorm above the gradient norm changes nothing', async () => {
-    const batch = xorBatch(9);
+    const batch = xorBatch(BATCH, 9);
     const run = async (optimizer: Optimizer) => {
       const model = exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer });
       const session = await ort.InferenceSession.create(model.bytes);
@@ -534,7 +473,7 @@ function denseRows(x: Float64Array, rows: number, inW: number, outW: number, par
 
 describe('losses through exportEval match hand computations', () => {
   const rows = 6;
-  const next = lcg(4242);
+  const next = seededUniform(4242);
   const uniform = (n: number, lo: number, hi: number) => Float64Array.from({ length: n }, () => lo + (hi - lo) * next());
   const t64 = (data: Float64Array, dims: number[]) => new ort.Tensor('float64', data, dims);
 
@@ -619,7 +558,7 @@ describe('losses through exportEval match hand computations', () => {
     const twoHeads = model({ a: x.dense(2), b: x.dense(2) });
     const params = initParams(twoHeads, { seed: 3 });
     // A generator of its own, so that the tests after these see the same data as before.
-    const own = lcg(99);
+    const own = seededUniform(99);
     const ya = Float64Array.from({ length: rows * 2 }, () => 2 * own() - 1);
     const yb = Float64Array.from({ length: rows * 2 }, () => 2 * own() - 1);
     const oa = denseRows(rx, rows, 3, 2, params, 'dense_0').flat();
@@ -674,7 +613,7 @@ describe('losses through exportEval match hand computations', () => {
   });
 
   it('binary_cross_entropy on the float32 XOR model: int32 targets give the float loss and the hand value', async () => {
-    const batch = xorBatch(31);
+    const batch = xorBatch(BATCH, 31);
     const params = initParams(m, { seed: 1 });
     const data = { x1: f32(batch.x1, [BATCH, 1]), x2: f32(batch.x2, [BATCH, 1]) };
     const asFloat = await evalLoss(m, { loss: 'binary_cross_entropy' }, params, { ...data, target: f32(batch.y, [BATCH, 1]) });

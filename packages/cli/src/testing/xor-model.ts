@@ -1,37 +1,24 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportInference, initParams, input, type ModelState } from '@onnxpipe/graph-builder';
-
-/** The XOR network of the guide: x1, x2 → concatenate → dense(8, tanh) → dense(1, sigmoid), output 'dense_1'. */
-export function xorNetwork() {
-  return input('x1', { shape: [null, 1] })
-    .concatenate(input('x2', { shape: [null, 1] }))
-    .dense(8, { activation: 'tanh' })
-    .dense(1, { activation: 'sigmoid' });
-}
+import { exportInference, initParams, type ModelState } from '@onnxpipe/graph-builder';
+import { xorModel as xorNetwork } from '../../../../models/xor.js';
+import { float64Params, xorProbability } from '../../../graph-builder/src/testing/xor-reference.js';
 
 export interface XorModel {
   bytes: Uint8Array;
   state: ModelState;
 }
 
+/** The guide's XOR network (models/xor.ts) with parameters from `seed`, exported for inference. */
 export function xorModel(seed = 1): XorModel {
   const net = xorNetwork();
   const state = initParams(net, { seed });
   return { bytes: exportInference(net, state), state };
 }
 
-/** The network computed by hand from its parameters (kernels are [in, out], row-major). */
-export function xorByHand(state: ModelState, x1: number, x2: number): number {
-  const k0 = state['dense_0.kernel']!.data;
-  const b0 = state['dense_0.bias']!.data;
-  const k1 = state['dense_1.kernel']!.data;
-  const b1 = state['dense_1.bias']!.data;
-  let z = b1[0]!;
-  for (let j = 0; j < 8; j++) z += Math.tanh(x1 * k0[j]! + x2 * k0[8 + j]! + b0[j]!) * k1[j]!;
-  return 1 / (1 + Math.exp(-z));
-}
+/** The network computed by hand from its parameters: graph-builder's float64 XOR reference. */
+export const xorByHand = (state: ModelState, x1: number, x2: number): number => xorProbability(float64Params(state), x1, x2);
 
 /** A fresh temporary directory and a function that removes it. */
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {

@@ -16,14 +16,9 @@ import {
   type ModelLike,
   type ModelState,
 } from '../index.js';
+import { xorModel } from '../testing/fixtures.js';
 
 const x2d = (name = 'x', width = 2) => input(name, { shape: [null, width] });
-
-function xor() {
-  const x1 = input('x1', { shape: [null, 1] });
-  const x2 = input('x2', { shape: [null, 1] });
-  return x1.concatenate(x2).dense(8, { activation: 'tanh' }).dense(1, { activation: 'sigmoid' });
-}
 
 /** Every function that compiles a model must reject it the same way. */
 function expectCompileError(m: ModelLike, re: RegExp) {
@@ -144,12 +139,12 @@ describe('build-time errors', () => {
   });
 
   it('initParams with a non-integer seed', () => {
-    expect(() => initParams(xor(), { seed: 0.5 })).toThrow(/initParams: seed must be an integer/);
+    expect(() => initParams(xorModel(), { seed: 0.5 })).toThrow(/initParams: seed must be an integer/);
   });
 });
 
 describe('exportInference checks the state', () => {
-  const m = xor();
+  const m = xorModel();
   const good = () => initParams(m, { seed: 1 });
 
   it('accepts the state initParams made', () => {
@@ -188,7 +183,7 @@ describe('exportInference checks the state', () => {
 
 describe('summary', () => {
   it('lists the XOR layers, their output shapes and 33 parameters (2·8 + 8 + 8·1 + 1)', () => {
-    const text = summary(xor());
+    const text = summary(xorModel());
     for (const name of ['x1 (input)', 'x2 (input)', 'concatenate_0 (concatenate: axis 1)', 'dense_0 (dense: units 8, tanh)', 'dense_1 (dense: units 1, sigmoid)']) {
       expect(text).toContain(name);
     }
@@ -217,7 +212,7 @@ describe('summary', () => {
 
 describe('state JSON', () => {
   it('round-trips through JSON.stringify bit for bit', () => {
-    const state = initParams(xor(), { seed: 9 });
+    const state = initParams(xorModel(), { seed: 9 });
     const back = stateFromJSON(JSON.parse(JSON.stringify(stateToJSON(state))));
     expect(Object.keys(back).sort()).toEqual(Object.keys(state).sort());
     for (const [k, t] of Object.entries(state)) {
@@ -226,7 +221,7 @@ describe('state JSON', () => {
       expect(u.dims).toEqual(t.dims);
       expect(Buffer.compare(Buffer.from(u.data.buffer, u.data.byteOffset, u.data.byteLength), Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))).toBe(0);
     }
-    expect(Buffer.compare(Buffer.from(exportInference(xor(), back)), Buffer.from(exportInference(xor(), state)))).toBe(0);
+    expect(Buffer.compare(Buffer.from(exportInference(xorModel(), back)), Buffer.from(exportInference(xorModel(), state)))).toBe(0);
   });
 
   it('keeps float64 states float64', () => {

@@ -1,20 +1,19 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { exportTrainStep, initParams, input } from '@onnxpipe/graph-builder';
+import { exportTrainStep, initParams } from '@onnxpipe/graph-builder';
 import { backend } from '@onnxpipe/runtime';
-import { xorBatches } from '../../../../models/xor.js';
 import { earlyStop, trainer, type Batch } from '../node.js';
 import { createSession, hostCopier, type SessionSettings } from './session.js';
+import { xorBatches, xorModel } from '../testing/fixtures.js';
 
 // The WebGPU provider bundled in onnxruntime-node runs here on Mesa's CPU-emulated Vulkan
 // device (lavapipe; .ci/system-deps.sh installs it): these tests check the device path for
 // correctness, never its speed.
-const xor = () => input('x1', { shape: [null, 1] }).concatenate(input('x2', { shape: [null, 1] })).dense(8, { activation: 'tanh' }).dense(1, { activation: 'sigmoid' });
 const webgpu: SessionSettings = { device: 'webgpu' };
 
 describe('webgpu device path', () => {
   it('keeps updated parameters on the device and copies them back on request', async () => {
-    const model = xor();
+    const model = xorModel();
     const { bytes, signature: sig } = exportTrainStep(model, { loss: 'binary_cross_entropy', optimizer: 'sgd' });
     const session = await createSession(backend, bytes, webgpu, undefined, sig.params.map((p) => p.next));
     const params = initParams(model, { seed: 3 });
@@ -44,7 +43,7 @@ describe('webgpu device path', () => {
 
   it('trains XOR on webgpu to the same parameters as on the cpu', async () => {
     const run = (device: 'cpu' | 'webgpu') =>
-      trainer(xor(), 'binary_cross_entropy', 'adam', { seed: 1, log: 0, device }).run(xorBatches(32, 3) as Iterable<Batch>, {}, { iterations: 60, stepsPerRun: 8 });
+      trainer(xorModel(), 'binary_cross_entropy', 'adam', { seed: 1, log: 0, device }).run(xorBatches(32, 3) as Iterable<Batch>, {}, { iterations: 60, stepsPerRun: 8 });
     const [cpu, gpu] = [await run('cpu'), await run('webgpu')];
     for (const name of Object.keys(cpu)) gpu[name]!.data.forEach((v, i) => expect(v).toBeCloseTo(cpu[name]!.data[i]!, 4));
   });
@@ -54,7 +53,7 @@ describe('webgpu device path', () => {
     const run = async (device: 'cpu' | 'webgpu') => {
       let epoch = 0;
       const steps: number[] = [];
-      const state = await trainer(xor(), 'binary_cross_entropy', 'adam', { seed: 1, log: 0, device })
+      const state = await trainer(xorModel(), 'binary_cross_entropy', 'adam', { seed: 1, log: 0, device })
         .on('epochStarted', (s) => void (epoch = s.epoch))
         .metric(() => [3, 1, 2, 2, 2][epoch]!, 'score')
         .handle(earlyStop({ monitor: 'score', patience: 2, restoreBest: true }))

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { adam, input, type ModelState } from '@onnxpipe/graph-builder';
-import { xorBatches } from '../../../../models/xor.js';
+import { adam, type ModelState } from '@onnxpipe/graph-builder';
 import { deserializeCheckpoint, earlyStop, saveCheckpoints, serializeCheckpoint, trainer, type Batch, type Checkpoint, type ProgressOutput, type TrainerOptions } from '../node.js';
 import { Trainer } from './trainer.js';
 import { backend } from '@onnxpipe/runtime';
+import { xorBatches, xorModel } from '../testing/fixtures.js';
 
-const xor = () => input('x1', { shape: [null, 1] }).concatenate(input('x2', { shape: [null, 1] })).dense(8, { activation: 'tanh' }).dense(1, { activation: 'sigmoid' });
 const source = xorBatches(8, 3);
 const data: Batch[] = Array.from({ length: 3 }, () => source.next().value as Batch);
 
@@ -19,7 +18,7 @@ function maxDiff(a: ModelState, b: ModelState): number {
 /** A trainer whose metric 'score' takes the given value in each epoch, printing to `out`. */
 function scored(scores: readonly number[], out?: ProgressOutput, options: TrainerOptions = {}): Trainer {
   let epoch = 0;
-  return new Trainer({ backend, output: out }, xor(), 'binary_cross_entropy', adam({ learningRate: 0.05 }), { seed: 2, ...options })
+  return new Trainer({ backend, output: out }, xorModel(), 'binary_cross_entropy', adam({ learningRate: 0.05 }), { seed: 2, ...options })
     .on('epochStarted', (s) => void (epoch = s.epoch))
     .metric(() => scores[epoch]!, 'score');
 }
@@ -131,7 +130,7 @@ describe('saveCheckpoints', () => {
 describe('checkpoint bytes', () => {
   it('round-trip exactly; other bytes are refused with a reason', async () => {
     let checkpoint: Checkpoint | undefined;
-    await trainer(xor(), 'binary_cross_entropy', 'adam', { log: 0 }).on('completed', async (s) => void (checkpoint = await s.checkpoint())).run(data);
+    await trainer(xorModel(), 'binary_cross_entropy', 'adam', { log: 0 }).on('completed', async (s) => void (checkpoint = await s.checkpoint())).run(data);
     const back = deserializeCheckpoint(serializeCheckpoint(checkpoint!).slice().buffer);
     expect(back).toEqual(checkpoint);
     expect(Object.values(back.params)[0]!.data).toBeInstanceOf(Float32Array);

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { initParams, input, model, type ModelState } from '@onnxpipe/graph-builder';
 import { loadModel, type LoadModel, type Model } from '@onnxpipe/runtime';
 import { createPredict } from './predict.js';
+import { xorModel } from '../testing/fixtures.js';
 
-const xor = () => input('x1', { shape: [null, 1] }).concatenate(input('x2', { shape: [null, 1] })).dense(8, { activation: 'tanh' }).dense(1, { activation: 'sigmoid' });
 
 /** loadModel, counting the sessions it opens and those closed. */
 function countingLoad() {
@@ -25,7 +25,7 @@ describe('predict', () => {
   it('reuses the session for the same model and state; a new state object gets its own', async () => {
     const { load, counts } = countingLoad();
     const predict = createPredict(load);
-    const m = xor();
+    const m = xorModel();
     const state = initParams(m, { seed: 1 });
     const first = await predict(m, state, inputs);
     const second = await predict(m, state, { x1: [[1]], x2: [[0]] });
@@ -68,7 +68,7 @@ describe('predict', () => {
     const gc = runInNewContext('gc') as () => void;
     const { load, counts } = countingLoad();
     const predict = createPredict(load);
-    const m = xor();
+    const m = xorModel();
     await (async () => {
       const state = initParams(m, { seed: 3 });
       await predict(m, state, inputs);

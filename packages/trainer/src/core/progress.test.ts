@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { input } from '@onnxpipe/graph-builder';
-import { xorBatches } from '../../../../models/xor.js';
 import { formatValue, progressLog, trainer, type Batch, type ProgressOutput } from '../node.js';
+import { xorBatches, xorModel } from '../testing/fixtures.js';
 
-const xor = () => input('x1', { shape: [null, 1] }).concatenate(input('x2', { shape: [null, 1] })).dense(8, { activation: 'tanh' }).dense(1, { activation: 'sigmoid' });
 const batches = (count: number, seed: number): Batch[] => {
   const source = xorBatches(4, seed);
   return Array.from({ length: count }, () => source.next().value as Batch);
@@ -55,7 +53,7 @@ describe('progress on a terminal', () => {
   it('at 80 columns: no line wraps, one line per epoch stays (10 epochs, long metric names)', async () => {
     const out = fakeOutput(true, 80);
     const data = batches(8, 1);
-    await trainer(xor(), 'binary_cross_entropy', 'adam', { seed: 1, log: 0 })
+    await trainer(xorModel(), 'binary_cross_entropy', 'adam', { seed: 1, log: 0 })
       .metric('accuracy')
       .metric('mean_squared_error')
       .validate(data.slice(0, 2))
@@ -70,7 +68,7 @@ describe('progress on a terminal', () => {
   it('shows steps/s and the ETA, and the epoch time at its end', async () => {
     const out = fakeOutput(true, 120);
     let time = 1000;
-    await trainer(xor(), 'binary_cross_entropy', 'sgd', { seed: 1, log: 0 })
+    await trainer(xorModel(), 'binary_cross_entropy', 'sgd', { seed: 1, log: 0 })
       .on('iterationCompleted', () => void (time += 50))
       .handle(progressLog(out, { refreshMs: 0, now: () => time }))
       .run(batches(4, 2), {}, { epochs: 1, iterations: 4, stepsPerRun: 1 });
@@ -87,7 +85,7 @@ describe('progress on a terminal', () => {
     for (const columns of [60, 40, 30]) {
       const out = fakeOutput(true, columns);
       let time = 0;
-      await trainer(xor(), 'binary_cross_entropy', 'sgd', { seed: 1, log: 0 })
+      await trainer(xorModel(), 'binary_cross_entropy', 'sgd', { seed: 1, log: 0 })
         .metric('accuracy')
         .on('iterationCompleted', () => void (time += 50))
         .handle(progressLog(out, { refreshMs: 0, now: () => time }))
@@ -106,7 +104,7 @@ describe('progress off a terminal', () => {
   it('one line per epoch with its time', async () => {
     const out = fakeOutput(false);
     let time = 0;
-    await trainer(xor(), 'binary_cross_entropy', 'sgd', { seed: 1, log: 0 })
+    await trainer(xorModel(), 'binary_cross_entropy', 'sgd', { seed: 1, log: 0 })
       .on('iterationCompleted', () => void (time += 250))
       .handle(progressLog(out, { now: () => time }))
       .run(batches(4, 4), {}, { epochs: 2 });

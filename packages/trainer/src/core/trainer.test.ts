@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '@onnxpipe/runtime';
-import { adam, initParams, input, model, sgd, type ModelState, type SymbolicTensor } from '@onnxpipe/graph-builder';
-import { xorBatches } from '../../../../models/xor.js';
+import { adam, initParams, input, model, sgd, type ModelState } from '@onnxpipe/graph-builder';
 import {
   BatchError,
   checkpoint,
@@ -23,124 +22,34 @@ import {
   type ProgressOutput,
   type TrainerOptions,
 } from '../node.js';
+import { float64Params, xorBatch, xorBatches, xorEvaluate, xorModel, xorProbability, xorSgdStep, type XorColumns } from '../testing/fixtures.js';
 
 /*
  * The trainer on onnxruntime-node, checked against a hand-written float64 XOR network
  * (concat → dense(8, tanh) → dense(1, sigmoid), BCE from logits mean(softplus(z) − y·z),
- * gradients by hand with plain loops; nothing here calls the builder's math). The model is
- * float32, so comparisons with the reference allow 1e-5.
+ * gradients by hand with plain loops in graph-builder's testing/xor-reference.ts; nothing here
+ * calls the builder's math). The model is float32, so comparisons with the reference allow 1e-5.
  */
 
 // ---------------------------------------------------------------------------------------------
-// Model, data and the float64 reference.
+// Model, data and the float64 reference (testing/fixtures.ts).
 
-function xorModel(): SymbolicTensor {
-  const x1 = input('x1', { shape: [null, 1] });
-  const x2 = input('x2', { shape: [null, 1] });
-  return x1.concatenate(x2).dense(8, { activation: 'tanh' }).dense(1, { activation: 'sigmoid' });
-}
-
-interface XorBatch {
-  readonly x1: Float32Array;
-  readonly x2: Float32Array;
-  readonly y: Float32Array;
-}
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
-function xorBatch(size: number, seed: number): XorBatch {
-  const next = lcg(seed);
-  const x1 = Float32Array.from({ length: size }, () => (next() < 0.5 ? 0 : 1));
-  const x2 = Float32Array.from({ length: size }, () => (next() < 0.5 ? 0 : 1));
-  return { x1, x2, y: x1.map((a, i) => (a !== x2[i] ? 1 : 0)) };
-}
-
-const fixed = (count: number, size = 8, from = 0): XorBatch[] => Array.from({ length: count }, (_, i) => xorBatch(size, 100 + from + i));
+const fixed = (count: number, size = 8, from = 0): XorColumns[] => Array.from({ length: count }, (_, i) => xorBatch(size, 100 + from + i));
 
 /** The `{ data, dims }` form of a batch. */
-const typed = (b: XorBatch): Batch => {
+const typed = (b: XorColumns): Batch => {
   const dims = [b.y.length, 1];
   return [{ x1: { data: b.x1, dims }, x2: { data: b.x2, dims } }, { data: b.y, dims }];
 };
 
 const column = (a: ArrayLike<number>) => Array.from(a, (v) => [v]);
-const nested = (b: XorBatch): Batch => [{ x1: column(b.x1), x2: column(b.x2) }, column(b.y)];
+const nested = (b: XorColumns): Batch => [{ x1: column(b.x1), x2: column(b.x2) }, column(b.y)];
 
 const K0 = 'dense_0.kernel';
 const B0 = 'dense_0.bias';
 const K1 = 'dense_1.kernel';
 const B1 = 'dense_1.bias';
 type Params = Record<string, Float64Array>;
-
-const softplus = (z: number) => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
-const toParams = (s: ModelState): Params => Object.fromEntries(Object.entries(s).map(([k, t]) => [k, Float64Array.from(t.data)]));
-
-/** Logits of the XOR network for each row. */
-function logits(p: Params, b: XorBatch): { z: number[]; h: number[][] } {
-  const z: number[] = [];
-  const h: number[][] = [];
-  for (let r = 0; r < b.y.length; r++) {
-    const x = [b.x1[r]!, b.x2[r]!];
-    const hr: number[] = [];
-    for (let j = 0; j < 8; j++) {
-      let a = p[B0]![j]!;
-      for (let i = 0; i < 2; i++) a += x[i]! * p[K0]![i * 8 + j]!;
-      hr.push(Math.tanh(a));
-    }
-    let zr = p[B1]![0]!;
-    for (let j = 0; j < 8; j++) zr += hr[j]! * p[K1]![j]!;
-    z.push(zr);
-    h.push(hr);
-  }
-  return { z, h };
-}
-
-/** One SGD step in place; returns the loss before the update. */
-function refSgdStep(p: Params, b: XorBatch, lr: number): number {
-  const n = b.y.length;
-  const { z, h } = logits(p, b);
-  const g: Params = { [K0]: new Float64Array(16), [B0]: new Float64Array(8), [K1]: new Float64Array(8), [B1]: new Float64Array(1) };
-  let loss = 0;
-  for (let r = 0; r < n; r++) {
-    const x = [b.x1[r]!, b.x2[r]!];
-    const y = b.y[r]!;
-    loss += (softplus(z[r]!) - y * z[r]!) / n;
-    const dz = (sigmoid(z[r]!) - y) / n;
-    g[B1]![0]! += dz;
-    for (let j = 0; j < 8; j++) {
-      g[K1]![j]! += h[r]![j]! * dz;
-      const da = dz * p[K1]![j]! * (1 - h[r]![j]! ** 2);
-      g[B0]![j]! += da;
-      for (let i = 0; i < 2; i++) g[K0]![i * 8 + j]! += x[i]! * da;
-    }
-  }
-  for (const k of [K0, B0, K1, B1]) p[k]!.forEach((v, i) => (p[k]![i] = v - lr * g[k]![i]!));
-  return loss;
-}
-
-/** Per-example BCE and accuracy of the reference network over several batches. */
-function refEval(p: Params, batches: readonly XorBatch[]): { loss: number; accuracy: number } {
-  let loss = 0;
-  let correct = 0;
-  let count = 0;
-  for (const b of batches) {
-    const { z } = logits(p, b);
-    z.forEach((zr, r) => {
-      const y = b.y[r]!;
-      loss += softplus(zr) - y * zr;
-      if ((zr >= 0 ? 1 : 0) === y) correct++;
-      count++;
-    });
-  }
-  return { loss: loss / count, accuracy: correct / count };
-}
 
 /** Largest absolute difference between two states with the same keys. */
 function maxDiff(a: ModelState, b: ModelState): number {
@@ -180,9 +89,9 @@ describe('trainer on onnxruntime-node', () => {
     const lr = 0.5;
     const batches = fixed(N);
 
-    function reference(steps: readonly XorBatch[]): { params: Params; losses: number[] } {
-      const params = toParams(initParams(xorModel(), { seed: 3 }));
-      return { params, losses: steps.map((b) => refSgdStep(params, b, lr)) };
+    function reference(steps: readonly XorColumns[]): { params: Params; losses: number[] } {
+      const params = float64Params(initParams(xorModel(), { seed: 3 }));
+      return { params, losses: steps.map((b) => xorSgdStep(params, b, lr)) };
     }
 
     for (const stepsPerRun of [1, 7]) {
@@ -203,8 +112,8 @@ describe('trainer on onnxruntime-node', () => {
       const start = initParams(xorModel(), { seed: 11 });
       const state = await trainer(xorModel(), 'binary_cross_entropy', sgd({ learningRate: lr }), quiet())
         .run(ten.map(typed), start, { epochs: 2, stepsPerRun: 7 });
-      const params = toParams(start);
-      for (const b of [...ten, ...ten]) refSgdStep(params, b, lr);
+      const params = float64Params(start);
+      for (const b of [...ten, ...ten]) xorSgdStep(params, b, lr);
       for (const k of Object.keys(state)) state[k]!.data.forEach((v, i) => expect(Math.abs(v - params[k]![i]!)).toBeLessThan(1e-5));
     });
   });
@@ -371,7 +280,7 @@ describe('trainer on onnxruntime-node', () => {
   });
 
   describe('a non-finite loss', () => {
-    const batches = fixed(8, 4).map(typed);
+    const batches = fixed(8, 4, 1).map(typed);
 
     for (const stepsPerRun of [1, 2]) {
       it(`throws NonFiniteLossError with the last parameters known to give a finite loss (stepsPerRun ${stepsPerRun})`, async () => {
@@ -383,8 +292,9 @@ describe('trainer on onnxruntime-node', () => {
           .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(NonFiniteLossError);
         const e = error as NonFiniteLossError;
-        // With lr 1e38 the loss is finite for two steps and not at the third (step 3): the
-        // parameters after step 2 give the bad loss, those after step 1 the last finite one.
+        // With lr 1e38 the loss on these batches is finite for two steps and not at the third
+        // (step 3): the parameters after step 2 give the bad loss, those after step 1 the last
+        // finite one.
         // Step 3 opens a run: with 2 steps per run the last run's start (step 0) is returned.
         const goodStep = stepsPerRun === 1 ? 1 : 0;
         expect(e.message).toMatch(new RegExp(`^loss became (NaN|-?Infinity) at epoch 1, batch 3 \\(step 3\\); the state returned is from step ${goodStep}$`));
@@ -461,7 +371,7 @@ describe('trainer on onnxruntime-node', () => {
       const state = await t.run(train, {}, { epochs: 2 });
       expect(seen).toHaveLength(2);
       expect(Object.keys(seen[1]!).sort()).toEqual(['accuracy', 'loss', 'validation_accuracy', 'validation_loss']);
-      const ref = refEval(toParams(state), valBatches);
+      const ref = xorEvaluate(float64Params(state), valBatches);
       expect(Math.abs(seen[1]!.validation_loss! - ref.loss)).toBeLessThan(1e-5);
       expect(seen[1]!.validation_accuracy).toBeCloseTo(ref.accuracy, 10);
       // Validation does not change the parameters.
@@ -679,11 +589,11 @@ describe('trainer on onnxruntime-node', () => {
     it('a single-output model gives an OutputTensor', async () => {
       const m = xorModel();
       const params = initParams(m, { seed: 5 });
-      const rows = [xorBatch(3, 1)];
-      const out = await predict(m, params, { x1: column(rows[0]!.x1), x2: column(rows[0]!.x2) });
+      const rows = xorBatch(3, 1);
+      const out = await predict(m, params, { x1: column(rows.x1), x2: column(rows.x2) });
       expect(out.dims).toEqual([3, 1]);
-      const { z } = logits(toParams(params), rows[0]!);
-      z.forEach((zr, i) => expect(Math.abs((out.data[i] as number) - sigmoid(zr))).toBeLessThan(1e-6));
+      const p = float64Params(params);
+      rows.x1.forEach((a, i) => expect(Math.abs((out.data[i] as number) - xorProbability(p, a, rows.x2[i]!))).toBeLessThan(1e-6));
       expect(out.toArray()).toEqual(Array.from(out.data as Float32Array, (v) => [v]));
     });
 
