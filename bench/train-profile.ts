@@ -18,7 +18,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { exportTrainStep } from '@onnxpipe/graph-builder';
+import { elementCount, exportTrainStep } from '@onnxpipe/graph-builder';
 import { median } from './lib/harness.js';
 import { optimizerOf, trainOnnxpipe, trainRawOrt, trainerBatches } from './lib/onnxpipe.js';
 import { copyState, initialParams, mlp, onnxpipeModel, workloadData, xor, type Workload } from './lib/workloads.js';
@@ -198,7 +198,7 @@ async function perRun(stepsPerRun: number, profile: boolean): Promise<{ wallUs: 
   const s = await ort.InferenceSession.create(m.bytes, { ...sessionOptions, ...(profile ? { enableProfiling: true, profileFilePrefix: prefix } : {}) });
   const feeds: Record<string, ort.Tensor> = {};
   for (const p of m.signature.params) feeds[p.name] = new ort.Tensor('float32', init[p.name]!.data as Float32Array, p.dims);
-  for (const st of m.signature.state) feeds[st.name] = new ort.Tensor('float32', new Float32Array(st.dims.reduce((a, d) => a * d, 1)), st.dims);
+  for (const st of m.signature.state) feeds[st.name] = new ort.Tensor('float32', new Float32Array(elementCount(st.dims)), st.dims);
   const classes = w.layers[w.layers.length - 1]!.units;
   const lead = stepsPerRun === 1 ? [] : [stepsPerRun];
   const data = (width: number) => new ort.Tensor('float32', new Float32Array(stepsPerRun * w.batch * width), [...lead, w.batch, width]);
@@ -238,7 +238,7 @@ if (args['ort-profile']) {
   const s = await ort.InferenceSession.create(m.bytes, { ...sessionOptions, enableProfiling: true, profileFilePrefix: prefix });
   const feeds: Record<string, ort.Tensor> = {};
   for (const p of m.signature.params) feeds[p.name] = new ort.Tensor('float32', init[p.name]!.data as Float32Array, p.dims);
-  for (const st of m.signature.state) feeds[st.name] = new ort.Tensor('float32', new Float32Array(st.dims.reduce((a, d) => a * d, 1)), st.dims);
+  for (const st of m.signature.state) feeds[st.name] = new ort.Tensor('float32', new Float32Array(elementCount(st.dims)), st.dims);
   const classes = w.layers[w.layers.length - 1]!.units;
   const stack = (width: number) => new ort.Tensor('float32', new Float32Array(K * w.batch * width), [K, w.batch, width]);
   Object.assign(feeds, { x1: stack(w.widths[0]), x2: stack(w.widths[1]), target: stack(classes) });

@@ -4,7 +4,7 @@
  * conv2d / maxPool (an independent implementation, float32), and its training on MNIST; and
  * onnxpipe's contender (bench/lib/onnxpipe-cnn.ts) against it.
  */
-import { seededRandom } from '@onnxpipe/graph-builder';
+import { elementCount, seededRandom } from '@onnxpipe/graph-builder';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cnnTiny, cnnData, evaluateCnn, initialCnnParams } from '../bench/lib/cnn.js';
@@ -29,7 +29,7 @@ const n = 3;
 function randomCase(seed: number) {
   const random = seededRandom(seed);
   const params = Object.fromEntries(
-    Object.entries(cnnLayout(config).params).map(([name, dims]) => [name, Float64Array.from({ length: dims.reduce((a, d) => a * d, 1) }, () => Math.fround((random() - 0.5) * (name.endsWith('bias') ? 0.2 : 0.9)))]),
+    Object.entries(cnnLayout(config).params).map(([name, dims]) => [name, Float64Array.from({ length: elementCount(dims) }, () => Math.fround((random() - 0.5) * (name.endsWith('bias') ? 0.2 : 0.9)))]),
   );
   // float32 values, so that TF.js (float32) sees exactly the same numbers
   const images = Float64Array.from({ length: n * config.height * config.width * config.channels }, () => Math.fround(random()));

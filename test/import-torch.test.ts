@@ -8,7 +8,7 @@
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
-import { adam, exportInference, exportTrainStep, importOnnx, sgd, type Optimizer } from '@onnxpipe/graph-builder';
+import { adam, elementCount, exportInference, exportTrainStep, importOnnx, sgd, type Optimizer } from '@onnxpipe/graph-builder';
 import { loadTorchFixture, TORCH_OPSETS, type FeedTensor, type Float64Tensor, type TorchModelName, type TorchReference } from './fixtures/torch/index.js';
 
 const IMPORTED: readonly TorchModelName[] = ['cnn_bn', 'resblock', 'mlp_gelu_ln', 'transformer_block', 'text_classifier'];
@@ -42,7 +42,7 @@ async function train(onnx: Uint8Array, ref: TorchReference, optimizer: Optimizer
   const step = exportTrainStep(model, { loss: lossSpec(ref), optimizer, targetDType: ref.target.dtype === 'int64' ? 'int64' : 'float32' });
   const session = await ort.InferenceSession.create(step.bytes);
   let state: Record<string, ort.Tensor> = Object.fromEntries(step.signature.params.map((p) => [p.name, new ort.Tensor('float32', params[p.name]!.data, p.dims)]));
-  let slots: Record<string, ort.Tensor> = Object.fromEntries(step.signature.state.map((s) => [s.name, new ort.Tensor('float32', new Float32Array(s.dims.reduce((a, d) => a * d, 1)), s.dims)]));
+  let slots: Record<string, ort.Tensor> = Object.fromEntries(step.signature.state.map((s) => [s.name, new ort.Tensor('float32', new Float32Array(elementCount(s.dims)), s.dims)]));
   const data = Object.fromEntries(Object.entries(ref.inputs).map(([k, t]) => [k, feed(t)]));
   let firstLoss = NaN;
   for (let k = 0; k < steps; k++) {

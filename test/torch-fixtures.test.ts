@@ -13,6 +13,7 @@ import {
   type TorchOpset,
   type TorchReference,
 } from './fixtures/torch/index.js';
+import { elementCount } from '@onnxpipe/graph-builder';
 
 // The graphs run in float32 against float64 references. Measured with onnxruntime-node 1.30 (x86-64
 // CPU), max |ort - torch| / max |torch| per output: 3.0e-7 (cnn_bn), 1.5e-7 (mlp_gelu_ln), 1.2e-7
@@ -113,7 +114,7 @@ describe('PyTorch fixtures (test/fixtures/torch)', () => {
           expect(trainable.length).toBeGreaterThan(0);
           for (const [param, grad] of Object.entries(ref.grads)) {
             expect(graph.initializers.get(param), param).toEqual({ dims: grad.dims, dataType: FLOAT });
-            expect(grad.data).toHaveLength(grad.dims.reduce((a, b) => a * b, 1));
+            expect(grad.data).toHaveLength(elementCount(grad.dims));
             expect(ref.sgd.params[param]?.dims, `sgd ${param}`).toEqual(grad.dims);
             expect(ref.adam.params[param]?.dims, `adam ${param}`).toEqual(grad.dims);
           }

@@ -1,4 +1,4 @@
-import { adam, exportTrainStep, initParams, seededRandom, sgd, type Optimizer, type TrainStepModel } from '@onnxpipe/graph-builder';
+import { adam, elementCount, exportTrainStep, initParams, seededRandom, sgd, type Optimizer, type TrainStepModel } from '@onnxpipe/graph-builder';
 import * as ortNode from 'onnxruntime-node';
 // Under Node, onnxruntime-web resolves to its node build and finds its wasm next to itself.
 import * as ortWeb from 'onnxruntime-web';
@@ -86,7 +86,7 @@ describe('a train step runs in onnxruntime-web (wasm) as in onnxruntime-node', (
       const model = exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer, stepsPerRun });
       const start: Arrays = {};
       for (const p of model.signature.params) start[p.name] = params[p.name]!.data as Float32Array;
-      for (const s of model.signature.state) start[s.name] = new Float32Array(s.dims.reduce((a, d) => a * d, 1));
+      for (const s of model.signature.state) start[s.name] = new Float32Array(elementCount(s.dims));
       const fromNode = await train(node, model, start, runs, stepsPerRun, lr);
       const fromWeb = await train(web, model, start, runs, stepsPerRun, lr);
       expect(fromWeb.losses).toHaveLength(runs * stepsPerRun);

@@ -10,7 +10,7 @@
  * Parameters: `conv_<i>.kernel` [k, k, in, filters], `conv_<i>.bias` [filters],
  * `dense_<j>.kernel` [in, units], `dense_<j>.bias` [units].
  */
-import type { ModelState } from '@onnxpipe/graph-builder';
+import { elementCount, type ModelState } from '@onnxpipe/graph-builder';
 
 export interface ConvSpec {
   readonly filters: number;
@@ -251,7 +251,7 @@ export function cnnGradients(c: CnnConfig, params: Params, images: ArrayLike<num
   const l = cnnLayout(c);
   const n = labels.length;
   const f = forward(c, l, params, images, labels, n);
-  const grads: Record<string, Float64Array> = Object.fromEntries(Object.entries(l.params).map(([name, dims]) => [name, new Float64Array(dims.reduce((a, d) => a * d, 1))]));
+  const grads: Record<string, Float64Array> = Object.fromEntries(Object.entries(l.params).map(([name, dims]) => [name, new Float64Array(elementCount(dims))]));
   let d = f.dLogits;
   for (let j = l.dense.length - 1; j >= 0; j--) {
     const [nin, nout] = l.dense[j]!;

@@ -3,7 +3,7 @@
  * of the training set, in order) with their deterministic initial parameters and the float64
  * scorer every contender's final parameters go through.
  */
-import { seededRandom, type ModelState } from '@onnxpipe/graph-builder';
+import { elementCount, seededRandom, type ModelState } from '@onnxpipe/graph-builder';
 import { loadMnist } from '../../models/mnist/files.js';
 import { cnnLayout, cnnLoss, cnnMacsPerExample, type AdamSpec, type CnnBatch, type CnnConfig } from './cnn-reference.js';
 
@@ -79,7 +79,7 @@ export function initialCnnParams(w: CnnWorkload): ModelState {
   const random = seededRandom(w.seed);
   const params: ModelState = {};
   for (const [name, dims] of Object.entries(cnnLayout(w.config).params)) {
-    const size = dims.reduce((a, d) => a * d, 1);
+    const size = elementCount(dims);
     const data = new Float32Array(size);
     if (name.endsWith('.kernel')) {
       const area = dims.length === 4 ? dims[0]! * dims[1]! : 1;

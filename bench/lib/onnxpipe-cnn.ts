@@ -3,7 +3,7 @@
  * and trained by the trainer. Parameters cross over in the reference layout of cnn-reference.ts:
  * onnxpipe's conv kernels are [filters, in, k, k] (ONNX), the reference's (and TF.js's) [k, k, in, filters].
  */
-import { adam, input, type ModelState, type SymbolicTensor } from '@onnxpipe/graph-builder';
+import { adam, elementCount, input, type ModelState, type SymbolicTensor } from '@onnxpipe/graph-builder';
 import { trainer, type Batch } from '@onnxpipe/trainer';
 import type { CnnWorkload } from './cnn.js';
 import type { CnnBatch, CnnConfig } from './cnn-reference.js';
@@ -21,7 +21,7 @@ export function onnxpipeCnn(c: CnnConfig): SymbolicTensor {
 /** Moves the axes of a row-major tensor: `order[i]` is the source axis of result axis i. */
 function transpose(data: ArrayLike<number>, dims: readonly number[], order: readonly number[]): { data: Float32Array; dims: number[] } {
   const outDims = order.map((a) => dims[a]!);
-  const strides = dims.map((_, i) => dims.slice(i + 1).reduce((a, d) => a * d, 1));
+  const strides = dims.map((_, i) => elementCount(dims.slice(i + 1)));
   const out = new Float32Array(data.length);
   const index = new Array<number>(dims.length).fill(0);
   for (let o = 0; o < out.length; o++) {

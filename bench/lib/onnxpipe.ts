@@ -4,7 +4,7 @@
  * onnxruntime session.run calls with feeds stacked before the clock starts.
  */
 import * as ort from 'onnxruntime-node';
-import { adam, exportTrainStep, sgd, type ModelState, type Optimizer } from '@onnxpipe/graph-builder';
+import { adam, elementCount, exportTrainStep, sgd, type ModelState, type Optimizer } from '@onnxpipe/graph-builder';
 import { threadOptions } from '@onnxpipe/runtime';
 import { trainer, type Batch as TrainerBatch, type Device } from '@onnxpipe/trainer';
 import { onnxpipeModel, type Batch, type Workload } from './workloads.js';
@@ -91,7 +91,7 @@ export async function trainRawOrt(w: Workload, init: ModelState, batches: readon
   });
   let state: Record<string, ort.Tensor> = {};
   for (const p of sig.params) state[p.name] = new ort.Tensor('float32', init[p.name]!.data as Float32Array, p.dims);
-  for (const s of sig.state) state[s.name] = new ort.Tensor('float32', new Float32Array(s.dims.reduce((a, d) => a * d, 1)), s.dims);
+  for (const s of sig.state) state[s.name] = new ort.Tensor('float32', new Float32Array(elementCount(s.dims)), s.dims);
   const lr = new ort.Tensor('float32', Float32Array.of(w.optimizer.lr), []);
   const setupMs = performance.now() - start;
 

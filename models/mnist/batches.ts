@@ -3,7 +3,7 @@
  * shape ([n, 28, 28, 1] or flat [n, 784]: the same row-major bytes), labels as class indices.
  * Platform-free (Node and browser).
  */
-import { seededRandom } from '@onnxpipe/graph-builder';
+import { elementCount, seededRandom } from '@onnxpipe/graph-builder';
 import type { MnistSet } from './idx.js';
 
 export interface ImageTensor {
@@ -22,7 +22,7 @@ export type MnistBatch = readonly [inputs: { readonly image: ImageTensor }, targ
 export type ImageShape = readonly number[];
 
 function checkShape(set: MnistSet, shape: ImageShape): void {
-  if (shape.reduce((a, d) => a * d, 1) !== set.rows * set.cols) {
+  if (elementCount(shape) !== set.rows * set.cols) {
     throw new Error(`image shape [${shape.join(', ')}] does not hold a ${set.rows}×${set.cols} image (${set.rows * set.cols} pixels)`);
   }
 }

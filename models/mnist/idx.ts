@@ -3,6 +3,7 @@
  * number 0x0000TTNN (TT the element type, NN the number of dimensions), NN big-endian uint32
  * sizes, then the elements in row-major order, big-endian. Platform-free (Node and browser).
  */
+import { elementCount } from '@onnxpipe/graph-builder';
 
 /** Element types by the magic number's third byte. */
 const elementTypes = {
@@ -45,7 +46,7 @@ export function parseIdx(bytes: Uint8Array, label = 'IDX data'): IdxTensor {
   const header = 4 + 4 * rank;
   if (bytes.byteLength < header) throw new Error(`${label}: the header declares ${rank} dimensions (${header} bytes) but the file has ${bytes.byteLength} bytes`);
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
-  const count = dims.reduce((a, d) => a * d, 1);
+  const count = elementCount(dims);
   const expected = header + count * type.bytes;
   if (bytes.byteLength !== expected) {
     throw new Error(`${label}: the header says ${dims.join('×')} ${type.name}s (${expected} bytes with the header), but the file has ${bytes.byteLength} bytes`);

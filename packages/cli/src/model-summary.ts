@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import onnxProto from 'onnx-proto';
 import { loadModel, type TensorInfo } from '@onnxpipe/runtime';
 import { formatShape } from './shape.js';
+import { elementCount } from '@onnxpipe/graph-builder';
 
 export interface ModelSummary {
   inputs: readonly TensorInfo[];
@@ -18,7 +19,7 @@ export interface ModelSummary {
 /** Counts initializer elements and main-graph nodes of an encoded ONNX model. */
 export function countGraph(bytes: Uint8Array): { parameters: number; nodes: number } {
   const graph = onnxProto.onnx.ModelProto.decode(bytes).graph;
-  const parameters = (graph?.initializer ?? []).reduce((sum, t) => sum + (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1), 0);
+  const parameters = (graph?.initializer ?? []).reduce((sum, t) => sum + elementCount((t.dims ?? []).map(Number)), 0);
   return { parameters, nodes: graph?.node?.length ?? 0 };
 }
 

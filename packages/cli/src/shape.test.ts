@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { elementCount, formatShape, numericShape } from './shape.js';
+import { formatShape, numericShape } from './shape.js';
 
 describe('shape helpers', () => {
   it('formats shapes, symbolic dimensions by name', () => {
@@ -11,11 +11,5 @@ describe('shape helpers', () => {
   it('turns symbolic dimensions into -1', () => {
     expect(numericShape(['batch', 3, '?'])).toEqual([-1, 3, -1]);
     expect(numericShape(null)).toEqual([-1]);
-  });
-
-  it('counts elements', () => {
-    expect(elementCount([2, 3, 4])).toBe(24);
-    expect(elementCount([])).toBe(1);
-    expect(elementCount([5, 0])).toBe(0);
   });
 });

@@ -6,6 +6,3 @@ export const formatShape = (shape: readonly Dim[] | null): string => (shape === 
 /** Shape for protocols that take integers only: symbolic dimensions become -1, an undeclared rank `[-1]`. */
 export const numericShape = (shape: readonly Dim[] | null): number[] =>
   shape === null ? [-1] : shape.map((d) => (typeof d === 'number' ? d : -1));
-
-/** The product of `dims`; 1 for a scalar. */
-export const elementCount = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);

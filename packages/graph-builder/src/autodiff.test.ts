@@ -10,6 +10,7 @@ import { ops, type OpName } from './ops/index.js';
 import { checkGradient, type Domain, type GradCheckOptions } from './testing/gradcheck.js';
 import { referenceCases } from './testing/spatial-cases.js';
 import { erfRef, geluRef, instanceNormRef, layerNormLastAxisRef, meanRef } from './testing/reference-ops.js';
+import { elementCount } from './ir/element-count.js';
 
 type Case = readonly [shapes: readonly (readonly number[])[], options?: GradCheckOptions];
 
@@ -48,7 +49,7 @@ const reduceNoop = (): Case[] => [
   [[[3, 4]], { declaredShapes: [['batch', 4]], args: (b, [x]) => [x!, int64(b, [1])], attrs: { keepdims: 0 } }],
 ];
 const boolConst = (b: GraphBuilder, dims: readonly number[]) =>
-  b.constant(Array.from({ length: dims.reduce((a, d) => a * d, 1) }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0), 'bool', dims);
+  b.constant(Array.from({ length: elementCount(dims) }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0), 'bool', dims);
 
 /** Uniform in [−4, 4), moved 0.2 away from each kink (a point where the op's slope jumps). */
 const avoiding = (...kinks: number[]): Domain => (u) => {
@@ -359,7 +360,7 @@ describe('gradient rules match central finite differences (float64, 1e-6; float3
         const { checked, worst, forwardWorst } = await checkGradient(op, c[0], { seed: 100 + i, ...c[1] });
         // GRADCHECK_LOG=1 prints each case's measured error (gradient, and forward against a reference).
         if (process.env.GRADCHECK_LOG) console.log(`gradcheck ${op} ${label(c)}: worst ${worst.toExponential(2)}${forwardWorst === undefined ? '' : `, forward ${forwardWorst.toExponential(2)}`}`);
-        expect(checked).toBe(c[0].reduce((n, s) => n + s.reduce((a, d) => a * d, 1), 0));
+        expect(checked).toBe(c[0].reduce((n, s) => n + elementCount(s), 0));
       });
     });
   }
@@ -428,7 +429,7 @@ describe('gradient rules match central finite differences (float64, 1e-6; float3
 describe('losses fused with their output activation (custom gradient rules)', () => {
   // y is a fixed target; the loss (a scalar) is multiplied by the helper's random weight.
   const target = (b: GraphBuilder, dims: number[], values: (i: number) => number) =>
-    b.constant(Array.from({ length: dims.reduce((a, d) => a * d, 1) }, (_, i) => values(i)), 'float64', dims);
+    b.constant(Array.from({ length: elementCount(dims) }, (_, i) => values(i)), 'float64', dims);
 
   it('binary cross-entropy from the logits of a sigmoid output', async () => {
     await checkGradient((b, [z]) => emitLoss(b, { name: 'binary_cross_entropy', fromLogits: false }, b.op('Sigmoid', [z!]), target(b, [5, 1], (i) => i % 2)), [[5, 1]]);

@@ -1,6 +1,7 @@
 import type { Composite, GraphBuilder } from './ir/builder.js';
 import { formatShape, type Node, type Value } from './ir/types.js';
 import { ops, type OpName } from './ops/index.js';
+import { elementCount } from './ir/element-count.js';
 
 /**
  * Reverse-mode differentiation over the builder's tape: emits, into the same builder,
@@ -72,5 +73,5 @@ function zerosLike(b: GraphBuilder, w: Value): Value {
     if (typeof d !== 'number') throw new Error(`gradients: '${w.name}' does not affect the loss and has a symbolic shape`);
     return d;
   });
-  return b.constant(new Array<number>(dims.reduce((a, d) => a * d, 1)).fill(0), w.dtype, dims);
+  return b.constant(new Array<number>(elementCount(dims)).fill(0), w.dtype, dims);
 }

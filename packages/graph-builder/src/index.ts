@@ -32,4 +32,5 @@ export { sgd, adam, adamw, rmsprop, resolveOptimizer } from './optimizers/index.
 export type { Optimizer, OptimizerName, SgdOptions, AdamOptions, AdamWOptions, RmspropOptions } from './optimizers/index.js';
 export { compile, type CompiledModel } from './model/compile.js';
 export { seededRandom } from './model/random.js';
+export { elementCount } from './ir/element-count.js';
 export { importOnnx, ImportedModel, IMPORT_OPSETS, type ImportOptions, type ImportResult } from './import/import.js';

@@ -3,6 +3,7 @@ import { fill } from './model/initializers.js';
 import type { ModelLike } from './model/model.js';
 import { hashString, Random } from './model/random.js';
 import { formatShape } from './ir/types.js';
+import { elementCount } from './ir/element-count.js';
 
 export interface TensorData {
   readonly data: Float32Array | Float64Array;
@@ -27,7 +28,7 @@ export function initParams(m: ModelLike, options: InitOptions = {}): ModelState 
       state[p.name] = { data: p.initial.data.slice(), dims: [...p.shape] };
       continue;
     }
-    const size = p.shape.reduce((a, d) => a * d, 1);
+    const size = elementCount(p.shape);
     const data = p.dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
     fill(p.initializer, p.shape, new Random(seed, hashString(p.name)), data, p.fans);
     state[p.name] = { data, dims: [...p.shape] };
@@ -47,7 +48,7 @@ export function checkState(compiled: CompiledModel, state: ModelState, where: st
 
 function checkParam(p: CompiledParam, t: TensorData | undefined, where: string): void {
   if (!t) throw new Error(`${where}: parameter '${p.name}' is missing from the state`);
-  const size = p.shape.reduce((a, d) => a * d, 1);
+  const size = elementCount(p.shape);
   const sameDims = t.dims.length === p.shape.length && t.dims.every((d, i) => d === p.shape[i]);
   if (!sameDims) throw new Error(`${where}: parameter '${p.name}' has dims ${formatShape(t.dims)}, expected ${formatShape(p.shape)}`);
   const ctor = p.dtype === 'float64' ? Float64Array : Float32Array;
@@ -75,7 +76,7 @@ export function stateFromJSON(json: unknown): ModelState {
   for (const [k, v] of Object.entries(json as Record<string, Partial<TensorJSON>>)) {
     const { dtype, dims, data } = v ?? {};
     const validDims = Array.isArray(dims) && dims.every((d) => Number.isInteger(d) && d > 0);
-    const size = validDims ? dims.reduce((a, d) => a * d, 1) : NaN;
+    const size = validDims ? elementCount(dims) : NaN;
     if ((dtype !== 'float32' && dtype !== 'float64') || !validDims || !Array.isArray(data) || data.length !== size || data.some((x) => typeof x !== 'number')) {
       throw new Error(`stateFromJSON: tensor '${k}' must be { dtype: 'float32' | 'float64', dims: positive integers, data: number[] } with as many numbers as dims imply`);
     }

@@ -7,6 +7,7 @@ import { emitLoss } from './losses.js';
 import { xorBatch, xorModel, type XorColumns } from './testing/fixtures.js';
 import { seededUniform } from './testing/reference.js';
 import { float64Params, xorLossAndGrads } from './testing/xor-reference.js';
+import { elementCount } from './ir/element-count.js';
 
 /*
  * The train-step, fused and eval models run in onnxruntime-node and are compared with a
@@ -129,7 +130,7 @@ function initialOrtState(model: TrainStepModel, params: Params, slots: Slots = {
   return {
     params: Object.fromEntries(model.signature.params.map((p) => [p.name, typed(dtype, params[p.name]!)])),
     slots: Object.fromEntries(
-      model.signature.state.map((s) => [s.name, typed(dtype, slots[s.slot] ? slots[s.slot]![s.param]! : new Float64Array(s.dims.reduce((a, d) => a * d, 1)))]),
+      model.signature.state.map((s) => [s.name, typed(dtype, slots[s.slot] ? slots[s.slot]![s.param]! : new Float64Array(elementCount(s.dims)))]),
     ),
   };
 }

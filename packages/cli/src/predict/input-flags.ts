@@ -1,6 +1,7 @@
 import { nest, type NestedNumbers, type OutputTensor, type TensorInfo } from '@onnxpipe/runtime';
 import { CliError } from '../errors.js';
-import { elementCount, formatShape } from '../shape.js';
+import { formatShape } from '../shape.js';
+import { elementCount } from '@onnxpipe/graph-builder';
 
 const expected = (infos: readonly TensorInfo[]) => `the model expects inputs: ${infos.map((i) => i.name).join(', ')}`;
 

@@ -1,5 +1,5 @@
 import { outputTensor, type Model, type NumericArray, type OutputTensor, type TensorData } from '@onnxpipe/runtime';
-import { elementCount } from '../shape.js';
+import { elementCount } from '@onnxpipe/graph-builder';
 
 export type Predict = (tensors: Record<string, TensorData>) => Promise<Record<string, OutputTensor>>;
 

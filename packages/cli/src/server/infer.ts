@@ -1,8 +1,8 @@
 import type { Model, OutputTensor, TensorData, TensorInfo } from '@onnxpipe/runtime';
 import { oipDatatype } from '../dtypes.js';
-import { elementCount } from '../shape.js';
 import { HttpError } from './http-error.js';
 import { flattenData } from './tensors.js';
+import { elementCount } from '@onnxpipe/graph-builder';
 
 export interface InferInput {
   name: string;

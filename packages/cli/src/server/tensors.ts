@@ -1,6 +1,7 @@
 import type { Dtype, TensorData } from '@onnxpipe/runtime';
 import { formatShape } from '../shape.js';
 import { HttpError } from './http-error.js';
+import { elementCount } from '@onnxpipe/graph-builder';
 
 /** How deeply `data` may nest; deeper JSON is refused before it is walked. */
 export const MAX_NESTING = 32;
@@ -67,7 +68,7 @@ export function countElements(name: string, value: unknown, limit: number): numb
 export function nestedToTensor(value: unknown, dtype: Dtype): TensorData | undefined {
   const dims: number[] = [];
   for (let probe = value; Array.isArray(probe); probe = probe[0] as unknown) dims.push(probe.length);
-  const count = dims.reduce((a, b) => a * b, 1);
+  const count = elementCount(dims);
   const out = numberStorage(dtype, count);
   let n = 0;
   const visit = (item: unknown, depth: number): boolean => {

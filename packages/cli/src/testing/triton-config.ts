@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TensorInfo } from '@onnxpipe/runtime';
 import { parsePbtxt, type PbMessage, type PbValue } from './pbtxt.js';
+import { elementCount } from '@onnxpipe/graph-builder';
 
 /** Triton's model_config.proto, vendored with its licence from triton-inference-server/common. */
 const PROTO_DIR = fileURLToPath(new URL('./triton/', import.meta.url));
@@ -26,7 +27,7 @@ const list = (value: PbValue | undefined): PbValue[] => (value === undefined ? [
 const numbers = (value: PbValue | undefined): number[] => list(value).map(Number);
 
 /** Triton's GetElementCount: -1 with a variable-size dimension, 0 for no dimensions, else the product. */
-const elementCount = (dims: readonly number[]) => (dims.includes(WILDCARD) ? WILDCARD : dims.length === 0 ? 0 : dims.reduce((a, b) => a * b, 1));
+const tritonElementCount = (dims: readonly number[]) => (dims.includes(WILDCARD) ? WILDCARD : dims.length === 0 ? 0 : elementCount(dims));
 
 /** Triton's ValidateIOShape (core/src/model_config_utils.cc) for one input or output. */
 function checkShape(io: PbMessage, kind: string, maxBatchSize: number): void {
@@ -44,7 +45,7 @@ function checkShape(io: PbMessage, kind: string, maxBatchSize: number): void {
     if (dim < 1 && dim !== WILDCARD) throw new Error(`${what} dimension must be integer >= 1, or -1 to indicate a variable-size dimension`);
   }
   if (reshaped !== undefined) {
-    const [from, to] = [elementCount(dims), elementCount(reshaped)];
+    const [from, to] = [tritonElementCount(dims), tritonElementCount(reshaped)];
     // An empty reshape (a scalar) goes with dims of one element.
     if (from !== to && (to !== 0 || from !== 1)) throw new Error(`${what} has different size for dims and reshape`);
   }

@@ -1,4 +1,4 @@
-import { compile, type ModelLike } from '@onnxpipe/graph-builder';
+import { compile, elementCount, type ModelLike } from '@onnxpipe/graph-builder';
 import { CliError } from '../errors.js';
 
 /** One training example: each input's values and the target's, flat. */
@@ -26,6 +26,6 @@ export function inputLayout(model: ModelLike): InputLayout[] {
     if (typeof batch !== 'string' || !rest.every((d): d is number => typeof d === 'number')) {
       throw new CliError(`input '${input.name}' has shape [${input.shape.join(', ')}]; --data needs a batch dimension first and fixed ones after it`);
     }
-    return { name: input.name, shape: rest, width: rest.reduce((a, b) => a * b, 1) };
+    return { name: input.name, shape: rest, width: elementCount(rest) };
   });
 }

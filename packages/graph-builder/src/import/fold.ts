@@ -1,5 +1,6 @@
 import type { Attrs, DType, Dim, TensorConst } from '../ir/types.js';
 import { dtypeFromOnnx } from '../onnx/dtypes.js';
+import { elementCount } from '../ir/element-count.js';
 
 /**
  * A value known at import time: constants, and the shape arithmetic PyTorch exports compute
@@ -19,7 +20,6 @@ export function staticFromConst(t: TensorConst): Static {
   return { dtype: t.dtype, dims: [...t.dims], data: Array.from(t.data as ArrayLike<number | bigint | boolean>, (v) => Number(v)) };
 }
 
-const size = (dims: readonly number[]) => dims.reduce((a, d) => a * d, 1);
 const numeric = (s: Static): boolean => s.data.every((v) => typeof v === 'number');
 /** The entries of a static value known to be numeric. */
 const numbers = (s: Static): number[] => s.data as number[];
@@ -38,7 +38,7 @@ function elementwise(inputs: readonly Static[], dtype: DType, f: (...xs: number[
   const dims = Array.from({ length: rank }, (_, i) => Math.max(...inputs.map((s) => s.dims[s.dims.length - rank + i] ?? 1)));
   const out: number[] = [];
   const outStrides = strides(dims);
-  for (let flat = 0; flat < size(dims); flat++) {
+  for (let flat = 0; flat < elementCount(dims); flat++) {
     const idx = outStrides.map((st, i) => Math.floor(flat / st) % dims[i]!);
     out.push(f(...inputs.map((s) => {
       const st = strides(s.dims);
@@ -111,7 +111,7 @@ export function fold(op: string, inputs: readonly (Static | null | undefined)[],
       if (!b || !numeric(b)) return null;
       const axis = normalize(attrNumber(attrs, 'axis', 0), a.dims.length);
       const st = strides(a.dims);
-      const outer = size(a.dims.slice(0, axis));
+      const outer = elementCount(a.dims.slice(0, axis));
       const inner = st[axis]!;
       const data: (number | string)[] = [];
       for (let o = 0; o < outer; o++) for (const index of numbers(b)) for (let i = 0; i < inner; i++) data.push(a.data[o * a.dims[axis]! * inner + normalize(index, a.dims[axis]!) * inner + i]!);
@@ -133,13 +133,13 @@ export function fold(op: string, inputs: readonly (Static | null | undefined)[],
       if (!b || !numeric(b)) return null;
       const target = numbers(b).map((d, i) => (d === 0 ? a.dims[i]! : d));
       const hole = target.indexOf(-1);
-      if (hole >= 0) target[hole] = size(a.dims) / -size(target);
+      if (hole >= 0) target[hole] = elementCount(a.dims) / -elementCount(target);
       return [{ ...a, dims: target }];
     }
     case 'ConstantOfShape': {
-      if (!numeric(a) || size(numbers(a)) > MAX_FOLDED) return null;
+      if (!numeric(a) || elementCount(numbers(a)) > MAX_FOLDED) return null;
       const value = attrs.value ? staticFromConst(attrs.value as TensorConst) : { dtype: 'float32' as DType, dims: [1], data: [0] };
-      return [{ dtype: value.dtype, dims: numbers(a), data: new Array<number>(size(numbers(a))).fill(value.data[0] as number) }];
+      return [{ dtype: value.dtype, dims: numbers(a), data: new Array<number>(elementCount(numbers(a))).fill(value.data[0] as number) }];
     }
     case 'Range': {
       if (!b || !c || ![a, b, c].every(numeric)) return null;
@@ -184,5 +184,5 @@ export function fold(op: string, inputs: readonly (Static | null | undefined)[],
 }
 
 function wrap(s: Static | null): Static[] | null {
-  return s && size(s.dims) <= MAX_FOLDED ? [s] : null;
+  return s && elementCount(s.dims) <= MAX_FOLDED ? [s] : null;
 }

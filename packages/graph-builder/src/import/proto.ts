@@ -1,6 +1,7 @@
 import onnxProto from 'onnx-proto';
 import type { AttrValue, DType, TensorConst } from '../ir/types.js';
 import { dtypeFromOnnx } from '../onnx/dtypes.js';
+import { elementCount } from '../ir/element-count.js';
 
 const { onnx } = onnxProto;
 export type ModelProto = onnxProto.onnx.ModelProto;
@@ -36,7 +37,7 @@ export function tensorFromProto(t: TensorProto, where: string): TensorConst {
     throw new Error(`${where}: tensor '${t.name}' has ONNX data type ${t.dataType}; supported: float32, float64, int32, int64, bool`);
   }
   const dims = (t.dims ?? []).map(int);
-  const size = dims.reduce((a, d) => a * d, 1);
+  const size = elementCount(dims);
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
   if (raw) {
     if (raw.length !== size * byteWidth[dtype]!) throw new Error(`${where}: tensor '${t.name}' has ${raw.length} bytes of data for dims [${dims.join(', ')}]`);

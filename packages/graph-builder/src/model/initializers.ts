@@ -1,4 +1,5 @@
 import type { Random } from './random.js';
+import { elementCount } from '../ir/element-count.js';
 
 export type InitializerName = 'glorot_uniform' | 'he_normal' | 'uniform' | 'normal' | 'zeros' | 'ones';
 /** An initializer by name, or uniform/normal with an explicit scale (half-width or standard deviation). */
@@ -17,7 +18,7 @@ export function validateInitializer(spec: unknown, where: string): InitializerSp
 
 /** Fill `out` (a parameter of shape `dims`; fans as Keras/Axon take them from a dense kernel's shape, unless given) from `random`. */
 export function fill(spec: InitializerSpec, dims: readonly number[], random: Random, out: Float32Array | Float64Array, fans?: readonly [number, number]): void {
-  const fanIn = fans ? fans[0] : dims.length >= 2 ? dims.slice(0, -1).reduce((p, d) => p * d, 1) : (dims[0] ?? 1);
+  const fanIn = fans ? fans[0] : dims.length >= 2 ? elementCount(dims.slice(0, -1)) : (dims[0] ?? 1);
   const fanOut = fans ? fans[1] : dims.length >= 2 ? dims[dims.length - 1]! : (dims[0] ?? 1);
   const kind = typeof spec === 'string' ? spec : spec.kind;
   const draw: () => number = {

@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { batchNorm, exportInference, exportTrainStep, initParams, input, layerNorm, sgd, type ModelState } from '../index.js';
 import { checkTrainStepGradients } from '../testing/train-gradcheck.js';
 import { seededUniform } from '../testing/reference.js';
+import { elementCount } from '../ir/element-count.js';
 
 const f64 = (dims: number[], seed: number, scale = 2) => {
   const next = seededUniform(seed);
-  return new ort.Tensor('float64', Float64Array.from({ length: dims.reduce((a, d) => a * d, 1) }, () => scale * (2 * next() - 1)), dims);
+  return new ort.Tensor('float64', Float64Array.from({ length: elementCount(dims) }, () => scale * (2 * next() - 1)), dims);
 };
 
 /** Perturb every parameter so that gamma ≠ 1 and beta ≠ 0 (a fresh norm layer is the identity). */
@@ -25,7 +26,7 @@ async function run(bytes: Uint8Array, feeds: Record<string, ort.Tensor>) {
 /** float64 reference: normalise each slice along `axis` of a row-major tensor. */
 function layerNormRef(x: ArrayLike<number>, dims: number[], axis: number, gamma: ArrayLike<number>, beta: ArrayLike<number>, eps: number): number[] {
   const n = dims[axis]!;
-  const inner = dims.slice(axis + 1).reduce((a, d) => a * d, 1);
+  const inner = elementCount(dims.slice(axis + 1));
   const out = new Array<number>(x.length);
   for (let base = 0; base < x.length; base++) {
     const i = Math.floor(base / (n * inner)) * n * inner + (base % inner);
@@ -104,7 +105,7 @@ describe('batchNorm', () => {
     expect(step.signature.state.some((s) => s.param.startsWith('batchNorm_0.mean') || s.param.startsWith('batchNorm_0.var'))).toBe(false);
     const session = await ort.InferenceSession.create(step.bytes);
     let state: Record<string, ort.Tensor> = Object.fromEntries(Object.entries(initParams(m)).map(([k, t]) => [k, new ort.Tensor('float64', t.data, t.dims)]));
-    let slots: Record<string, ort.Tensor> = Object.fromEntries(step.signature.state.map((s) => [s.name, new ort.Tensor('float64', new Float64Array(s.dims.reduce((a, d) => a * d, 1)), s.dims)]));
+    let slots: Record<string, ort.Tensor> = Object.fromEntries(step.signature.state.map((s) => [s.name, new ort.Tensor('float64', new Float64Array(elementCount(s.dims)), s.dims)]));
     let [mean, variance] = [[0, 0], [1, 1]];
     for (let k = 0; k < 3; k++) {
       const data = f64([5, 2], 20 + k);

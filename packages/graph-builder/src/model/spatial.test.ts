@@ -5,10 +5,11 @@ import { avgPool, conv, embedding, exportInference, flatten, globalAvgPool, glob
 import { checkTrainStepGradients } from '../testing/train-gradcheck.js';
 import { seededUniform } from '../testing/reference.js';
 import { convRef, poolRef, type Tensor, type WindowSpec } from '../testing/channels-last-reference.js';
+import { elementCount } from '../ir/element-count.js';
 
 const random = (dims: readonly number[], seed: number): Float32Array => {
   const next = seededUniform(seed);
-  return Float32Array.from({ length: dims.reduce((a, d) => a * d, 1) }, () => 2 * next() - 1);
+  return Float32Array.from({ length: elementCount(dims) }, () => 2 * next() - 1);
 };
 
 async function infer(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<ort.Tensor> {
@@ -21,7 +22,7 @@ async function infer(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Prom
 /** NCHW data → NHWC, for the channels-first cases (the reference is channels last). */
 function toLast(t: Tensor): Tensor {
   const [n, c, ...s] = t.dims;
-  const size = s.reduce((a, d) => a * d, 1);
+  const size = elementCount(s);
   const data = new Float64Array(t.data.length);
   for (let b = 0; b < n!; b++) for (let ch = 0; ch < c!; ch++) for (let p = 0; p < size; p++) data[(b * size + p) * c! + ch] = t.data[(b * c! + ch) * size + p]!;
   return { data, dims: [n!, ...s, c!] };

@@ -4,6 +4,7 @@ import { checkFloat, checkName, checkPositiveInteger, checkTensor, describe, whe
 import { validateInitializer } from './initializers.js';
 import type { Channels, ConvOptions, NameOption, Padding, PoolOptions } from './options.js';
 import { layer, type LayoutPolicy, type SymbolicTensor } from './symbolic.js';
+import { elementCount } from '../ir/element-count.js';
 
 /** The geometry of a convolution or pooling window over the spatial dimensions. */
 interface Window {
@@ -99,7 +100,7 @@ export function conv(x: SymbolicTensor, filters: number, options: ConvOptions): 
   if (!isActivationName(act)) throw new Error(`${where}: unknown activation ${JSON.stringify(act)}; expected one of ${activationNames.join(', ')}`);
   if (act === 'softmax' || act === 'log_softmax') throw new Error(`${where}: activation '${act}' is not applied inside conv; add .activation('${act}') after it`);
   const useBias = options.useBias ?? true;
-  const receptive = w.kernel.reduce((a, k) => a * k, 1);
+  const receptive = elementCount(w.kernel);
   const kernel = {
     shape: [filters, s.channels / groups, ...w.kernel],
     initializer: validateInitializer(options.kernelInitializer ?? 'glorot_uniform', `${where} kernel`),
@@ -189,7 +190,7 @@ export function flatten(x: SymbolicTensor, options: NameOption = {}): SymbolicTe
   checkTensor(x, where);
   const rest = x.shape.slice(1);
   if (x.shape.length < 2 || !rest.every((d) => typeof d === 'number')) throw new Error(`${where}: expected [batch, …fixed dimensions], got ${describe(x)}`);
-  return reshapeLayer('flatten', x, [(rest as number[]).reduce((a, d) => a * d, 1)], checkName(options.name, where), '');
+  return reshapeLayer('flatten', x, [elementCount(rest as number[])], checkName(options.name, where), '');
 }
 
 /** A new shape for every example; the batch dimension is kept. One dimension may be -1 (inferred). */
@@ -198,12 +199,12 @@ export function reshape(x: SymbolicTensor, shape: readonly number[], options: Na
   checkTensor(x, where);
   const rest = x.shape.slice(1);
   if (!rest.every((d) => typeof d === 'number')) throw new Error(`${where}: expected [batch, …fixed dimensions], got ${describe(x)}`);
-  const size = (rest as number[]).reduce((a, d) => a * d, 1);
+  const size = elementCount(rest as number[]);
   const valid = Array.isArray(shape) && shape.length > 0 && shape.every((d) => d === -1 || (Number.isInteger(d) && d > 0)) && shape.filter((d) => d === -1).length <= 1;
   if (!valid) throw new Error(`${where}: shape must be positive integers (one may be -1), without the batch dimension, got ${JSON.stringify(shape)}`);
   const known = shape.reduce((a, d) => (d === -1 ? a : a * d), 1);
   const target = shape.map((d) => (d === -1 ? size / known : d));
-  if (target.reduce((a, d) => a * d, 1) !== size || !target.every(Number.isInteger)) {
+  if (elementCount(target) !== size || !target.every(Number.isInteger)) {
     throw new Error(`${where}: cannot reshape ${describe(x)} (${size} values per example) to ${formatShape(['batch', ...shape])}`);
   }
   return reshapeLayer('reshape', x, target, checkName(options.name, where), formatShape(target));

@@ -1,8 +1,8 @@
 import type { GraphBuilder } from '../ir/builder.js';
 import type { Dim, Value } from '../ir/types.js';
 import { dilated, leftover, type StaticWindow } from './spatial.js';
+import { elementCount } from '../ir/element-count.js';
 
-const product = (dims: readonly number[]): number => dims.reduce((p, d) => p * d, 1);
 const spatialAxes = (rank: number): number[] => Array.from({ length: rank - 2 }, (_, i) => i + 2);
 const staticSpatial = (v: Value): number[] => v.shape.slice(2) as number[];
 
@@ -31,7 +31,7 @@ const PATCH_BUDGET = 2 ** 20;
 function byPatches(dOut: Value, w: StaticWindow, group: number, weightShape: readonly Dim[]): boolean {
   const [outChannels, groupChannels] = weightShape as [number, number];
   const depthwise = groupChannels === 1 && outChannels === group;
-  return !depthwise && w.kernel.length <= 2 && groupChannels * group * product(w.kernel) * product(staticSpatial(dOut)) <= PATCH_BUDGET;
+  return !depthwise && w.kernel.length <= 2 && groupChannels * group * elementCount(w.kernel) * elementCount(staticSpatial(dOut)) <= PATCH_BUDGET;
 }
 
 /**
@@ -49,8 +49,8 @@ function byPatches(dOut: Value, w: StaticWindow, group: number, weightShape: rea
 function patchWeightGradient(b: GraphBuilder, x: Value, dOut: Value, w: StaticWindow, group: number, weightShape: readonly Dim[]): Value {
   const [outChannels, groupChannels] = weightShape as [number, number];
   const [channels, groupOut] = [groupChannels * group, outChannels / group];
-  const taps = product(w.kernel);
-  const positions = product(staticSpatial(dOut));
+  const taps = elementCount(w.kernel);
+  const positions = elementCount(staticSpatial(dOut));
   const i64 = (values: readonly number[]) => b.constant(values, 'int64');
   const oneHot = b.constant(Array.from({ length: taps * taps }, (_, i) => (i % (taps + 1) === 0 ? 1 : 0)), x.dtype, [taps, 1, 1, ...w.kernel]);
   const stacked = b.op('Reshape', [x, i64([0, 1, channels, ...staticSpatial(x)])]);
@@ -127,7 +127,7 @@ export function convInputGradient(b: GraphBuilder, dy: Value, weight: Value, w: 
 /** W [outC, inC/g, k…] → [inC, outC/g, k…], taps reversed: per group the channels exchanged, the spatial taps in reverse order. */
 function flippedKernel(b: GraphBuilder, weight: Value, kernel: readonly number[], group: number): Value {
   const [outChannels, groupChannels] = weight.shape as [number, number];
-  const taps = product(kernel);
+  const taps = elementCount(kernel);
   const grouped = b.op('Reshape', [weight, b.constant([group, outChannels / group, groupChannels, taps], 'int64')]);
   const exchanged = b.op('Reshape', [b.op('Transpose', [grouped], { perm: [0, 2, 1, 3] }), b.constant([groupChannels * group, outChannels / group, taps], 'int64')]);
   // reversing the row-major flattened taps reverses every spatial axis at once

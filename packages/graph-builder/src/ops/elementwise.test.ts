@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { gradients } from '../autodiff.js';
 import { GraphBuilder } from '../ir/builder.js';
 import { f32, f64, runGraph } from '../testing/run-graph.js';
+import { elementCount } from '../ir/element-count.js';
 
 describe('variadic elementwise shape rules (Sum, Mean, Min, Max)', () => {
   it.each(['Sum', 'Mean', 'Min', 'Max'] as const)('%s broadcasts any number of inputs, symbolic batch included, as onnxruntime does', async (op) => {
@@ -11,7 +12,7 @@ describe('variadic elementwise shape rules (Sum, Mean, Min, Max)', () => {
     expect(b.op(op, [p]).shape).toEqual(['batch', 1, 4]);
     const y = b.op(op, [p, q, r]);
     expect(y.shape).toEqual(['batch', 3, 4]);
-    const fill = (dims: number[]) => (dtype === 'float32' ? f32 : f64)(dims, new Array<number>(dims.reduce((a, d) => a * d, 1)).fill(1));
+    const fill = (dims: number[]) => (dtype === 'float32' ? f32 : f64)(dims, new Array<number>(elementCount(dims)).fill(1));
     expect((await runGraph(b, { y }, { p: fill([2, 1, 4]), q: fill([3, 1]), r: fill([4]) })).y!.dims).toEqual([2, 3, 4]);
     expect(() => b.op(op, [p, b.input('s', dtype, [5])])).toThrow(/cannot be broadcast together/);
     expect(() => b.op(op, [])).toThrow(new RegExp(`^node ${op}_\\d+: needs at least one input$`));

@@ -2,6 +2,7 @@ import type { GraphBuilder } from '../ir/builder.js';
 import { tensorConst } from '../ir/tensor.js';
 import type { DType, Dim, Value } from '../ir/types.js';
 import { onnxDataType } from '../onnx/dtypes.js';
+import { elementCount } from '../ir/element-count.js';
 
 /** Reshape `v` to the (runtime) shape of `like`. */
 export function reshapeLike(b: GraphBuilder, v: Value, like: Value): Value {
@@ -32,7 +33,7 @@ export function reshapeTo(b: GraphBuilder, v: Value, like: Value): Value {
 
 /** The number of elements of `v` when its shape is static. */
 export function staticSize(v: Value): number | undefined {
-  return v.shape.every((d) => typeof d === 'number') ? (v.shape as readonly number[]).reduce((a, d) => a * d, 1) : undefined;
+  return v.shape.every((d) => typeof d === 'number') ? elementCount(v.shape as readonly number[]) : undefined;
 }
 
 /**

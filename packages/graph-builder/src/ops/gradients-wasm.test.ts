@@ -7,6 +7,7 @@ import { GraphBuilder } from '../ir/builder.js';
 import type { Shape, Value } from '../ir/types.js';
 import { serializeModel } from '../onnx/serialize.js';
 import { seededUniform } from '../testing/reference.js';
+import { elementCount } from '../ir/element-count.js';
 
 ortWeb.env.wasm.numThreads = 1;
 
@@ -60,7 +61,7 @@ function gradientModel(build: Build, shapes: readonly number[][], opset?: number
   const grads = gradients(b, b.op('ReduceSum', [b.op('Mul', [out, weights])], { keepdims: 0 }), xs);
   grads.forEach((g, i) => b.output(g, `grad${i}`));
   const graph = b.close('gradients');
-  const feeds = shapes.map((shape) => Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, () => 4 * next() - 2));
+  const feeds = shapes.map((shape) => Float32Array.from({ length: elementCount(shape) }, () => 4 * next() - 2));
   return { bytes: serializeModel({ graph, initializers: b.initializersOf(graph), ...(opset && { opset }) }), feeds };
 }
 

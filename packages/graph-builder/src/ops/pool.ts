@@ -4,6 +4,7 @@ import { onnxDataType } from '../onnx/dtypes.js';
 import { reshapeLike } from './grad.js';
 import { leftover, slideWindow, spatialInput, staticWindow, type StaticWindow, type Window, type WindowAttrs } from './spatial.js';
 import { readAttrs, type OpDef } from './types.js';
+import { elementCount } from '../ir/element-count.js';
 
 const windowAttrs = {
   auto_pad: { type: 'string', default: 'NOTSET' },
@@ -31,7 +32,7 @@ const pooledShape = (x: Value, w: Window) => [x.shape[0]!, x.shape[1]!, ...w.out
 
 /** The identity over a window's taps as a [taps, 1, k…] kernel: a Conv with it lists each window's elements as channels; a ConvTranspose puts them back. */
 function tapKernel(b: GraphBuilder, w: StaticWindow, dtype: Value['dtype']): Value {
-  const taps = w.kernel.reduce((p, k) => p * k, 1);
+  const taps = elementCount(w.kernel);
   return b.constant(Array.from({ length: taps * taps }, (_, i) => (i % (taps + 1) === 0 ? 1 : 0)), dtype, [taps, 1, ...w.kernel]);
 }
 
@@ -124,7 +125,7 @@ export const MaxPool: OpDef<typeof maxPoolAttrs> = {
       // most k + ½ by margins far wider than a rounding (for windows under 2²² taps): its Floor is k.
       // (Round has no webgpu kernel. A ReduceSum over the window axes split out by a Reshape is
       // exact too, but runs in onnxruntime's generic reduction: measured, twice the added time.)
-      const taps = w.kernel.reduce((p, k) => p * k, 1);
+      const taps = elementCount(w.kernel);
       const meanMask = b.op('AveragePool', [isMax], { kernel_shape: w.kernel, strides: w.kernel });
       const ties = b.op('Floor', [b.op('Mul', [meanMask, b.constant(taps + 0.5, x!.dtype)])]);
       return [b.op('Mul', [isMax, spreadOverWindows(b, b.op('Div', [dy!, ties]), w)])];
@@ -181,7 +182,7 @@ export const AveragePool: OpDef<typeof averagePoolAttrs> = {
     const w = staticWindow(poolWindow(x!, a, name), x!.shape.slice(2), 'AveragePool', name);
     const scaled = b.op('Mul', [dy!, b.constant(inverseDivisors(w, a.count_include_pad === 1), x!.dtype, w.out)]);
     const planes = b.op('Reshape', [scaled, b.constant([-1, 1, ...w.out], 'int64')]);
-    const ones = b.constant(new Array<number>(w.kernel.reduce((p, k) => p * k, 1)).fill(1), x!.dtype, [1, 1, ...w.kernel]);
+    const ones = b.constant(new Array<number>(elementCount(w.kernel)).fill(1), x!.dtype, [1, 1, ...w.kernel]);
     const spread = b.op('ConvTranspose', [planes, ones], { strides: w.strides, pads: paddingFor(w), output_padding: leftover(w).map((r) => Math.max(r, 0)) });
     return [reshapeLike(b, spread, x!)];
   },
@@ -196,7 +197,7 @@ const globalPooled = (inputs: readonly (Value | null)[], _attrs: Attrs, node: st
 /** The number of spatial positions of x: a constant when static, from its runtime shape otherwise. */
 function spatialCount(b: GraphBuilder, x: Value, pooled: Value): Value {
   const spatial = x.shape.slice(2);
-  if (spatial.every((d) => typeof d === 'number')) return b.constant((spatial as number[]).reduce((p, d) => p * d, 1), x.dtype);
+  if (spatial.every((d) => typeof d === 'number')) return b.constant(elementCount(spatial as number[]), x.dtype);
   const size = (v: Value) => b.op('Cast', [b.op('Size', [v])], { to: onnxDataType[x.dtype] });
   return b.op('Div', [size(x), size(pooled)]);
 }

@@ -18,6 +18,7 @@ import { GraphBuilder } from '../ir/builder.js';
 import type { Value } from '../ir/types.js';
 import { serializeModel } from '../onnx/serialize.js';
 import { seededUniform } from '../testing/reference.js';
+import { elementCount } from '../ir/element-count.js';
 
 ortWeb.env.wasm.numThreads = 1;
 
@@ -48,7 +49,7 @@ function gradientModel(c: Case): { bytes: Uint8Array; feeds: Feeds } {
   gradients(b, loss, xs).forEach((g, i) => b.output(g, `grad${i}`));
   const graph = b.close(c.name);
   const next = seededUniform(11);
-  const random = (dims: readonly number[]): Feed => ({ dtype: 'float32', data: Float32Array.from({ length: dims.reduce((p, d) => p * d, 1) }, () => 4 * next() - 2), dims });
+  const random = (dims: readonly number[]): Feed => ({ dtype: 'float32', data: Float32Array.from({ length: elementCount(dims) }, () => 4 * next() - 2), dims });
   const feeds: Feeds = { ...Object.fromEntries(c.inputs.map((shape, i) => [`x${i}`, random(shape)])), ...c.extraFeeds };
   const outDims = out.shape.map((d, i) => (typeof d === 'number' ? d : i === 0 ? c.inputs[0]![0]! : Number.NaN));
   return { bytes: serializeModel({ graph, initializers: b.initializersOf(graph) }), feeds: { ...feeds, lossWeights: random(outDims) } };
@@ -59,7 +60,7 @@ const ids: Feed = { dtype: 'int64', data: BigInt64Array.from([3n, 0n, 3n, -1n, 7
 /** x0 of values in {-1, 0, 1}: pooling windows full of tied maxima, some of them 0 beside the padding. */
 function tiedInput(dims: readonly number[]): Feeds {
   const next = seededUniform(13);
-  return { x0: { dtype: 'float32', data: Float32Array.from({ length: dims.reduce((p, d) => p * d, 1) }, () => Math.floor(3 * next()) - 1), dims } };
+  return { x0: { dtype: 'float32', data: Float32Array.from({ length: elementCount(dims) }, () => Math.floor(3 * next()) - 1), dims } };
 }
 
 const cases: readonly Case[] = [

@@ -9,6 +9,7 @@ import { seededUniform } from '../testing/reference.js';
 import { referenceCases, type ReferenceCase } from '../testing/spatial-cases.js';
 import { convRef, maxPoolRef, maxPoolWindowsRef } from '../testing/spatial-reference.js';
 import { ops, type OpAttrs, type OpName } from './index.js';
+import { elementCount } from '../ir/element-count.js';
 
 const label = (c: ReferenceCase) =>
   `${c.shapes.map((s) => `[${s.join(',')}]`).join(' ')} ${JSON.stringify(c.options.attrs ?? {})}${c.options.symbolicBatch ? ' symbolic batch' : ''}`;
@@ -18,7 +19,7 @@ describe('float32 gradients and forward outputs match a float64 reference (finit
     cases.forEach((c, i) => {
       it(`${op} ${label(c)}`, async () => {
         const { checked, worstGradient, worstForward, tolerance } = await checkGradientByReference(op, c.shapes, c.reference, { seed: 200 + i, ...c.options });
-        expect(checked).toBe(c.shapes.reduce((n, s) => n + s.reduce((a, d) => a * d, 1), 0));
+        expect(checked).toBe(c.shapes.reduce((n, s) => n + elementCount(s), 0));
         expect(Math.max(worstGradient, worstForward)).toBeLessThanOrEqual(tolerance);
       });
     });
@@ -75,7 +76,7 @@ describe('MaxPool Indices', () => {
       const graph = b.close('maxpool');
       const session = await ort.InferenceSession.create(serializeModel({ graph, initializers: [] }));
       const next = seededUniform(5);
-      const data = Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, () => 4 * next() - 2);
+      const data = Float32Array.from({ length: elementCount(shape) }, () => 4 * next() - 2);
       const out = await session.run({ x: new ort.Tensor('float32', data, shape) });
       await session.release();
       const expected = maxPoolRef({ data, dims: shape }, { kernel: attrs.kernel_shape!, strides: attrs.strides, pads: attrs.pads, dilations: attrs.dilations, ceilMode: attrs.ceil_mode === 1, autoPad: attrs.auto_pad as 'SAME_LOWER' | undefined });
@@ -338,7 +339,7 @@ describe('tied maxima share the gradient equally (MaxPool, GlobalMaxPool)', () =
     sweep.forEach(([what, shape, attrs], i) => {
       it(`${what}: ${JSON.stringify(shape)} ${JSON.stringify(attrs)}`, async () => {
         const next = seededUniform(300 + i);
-        const x = Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => Math.floor(3 * next()) - 1);
+        const x = Array.from({ length: elementCount(shape) }, () => Math.floor(3 * next()) - 1);
         const options = attrs === 'global' ? { kernel: shape.slice(2) } : { kernel: attrs.kernel_shape!, strides: attrs.strides, pads: attrs.pads, dilations: attrs.dilations, ceilMode: attrs.ceil_mode === 1, autoPad: attrs.auto_pad as 'SAME_UPPER' | undefined };
         const windows = maxPoolWindowsRef({ data: Float64Array.from(x), dims: shape }, options);
         const dy = windows.map(() => 27720 * (1 + Math.floor(4 * next())));

@@ -31,6 +31,7 @@ import type { Attrs, Shape, Value } from '../ir/types.js';
 import type { OpAttrs, OpName } from '../ops/index.js';
 import { serializeModel } from '../onnx/serialize.js';
 import { seededUniform } from './reference.js';
+import { elementCount } from '../ir/element-count.js';
 
 /**
  * Where an input's values are drawn: 'any' uniform in [-2, 2); 'positive' in [0.2, 2);
@@ -79,8 +80,6 @@ const draw: Record<Exclude<Domain, (u: number) => number>, (u: number) => number
   nonzero: (u) => (u < 0.5 ? -1 : 1) * (0.2 + 1.8 * ((2 * u) % 1)),
 };
 
-const sizeOf = (dims: readonly number[]) => dims.reduce((a, d) => a * d, 1);
-
 /**
  * Check the gradient of `op` (one node, or a composite) with respect to each input against
  * central finite differences; throws, listing the worst elements, on a mismatch.
@@ -109,7 +108,7 @@ export async function checkGradient(op: OpName | Build, inputShapes: readonly (r
   const xs = inputShapes.map((shape, i) => b.input(`x${i}`, dtype, options.declaredShapes?.[i] ?? shape));
   const out = build(b, xs);
   // float32 weights are rounded once here, so the reference sees the values the graph multiplies by.
-  const weights = Array.from({ length: sizeOf(outDims) }, () => (dtype === 'float32' ? Math.fround(2 * next() - 1) : 2 * next() - 1));
+  const weights = Array.from({ length: elementCount(outDims) }, () => (dtype === 'float32' ? Math.fround(2 * next() - 1) : 2 * next() - 1));
   const weightValue = options.declaredShapes ? b.input('weights', dtype, out.shape) : b.constant(weights, dtype, outDims);
   const loss = b.op('ReduceSum', [b.op('Mul', [out, weightValue])], { keepdims: 0 });
   const grads = gradients(b, loss, xs);
@@ -126,7 +125,7 @@ export async function checkGradient(op: OpName | Build, inputShapes: readonly (r
       return typeof f === 'function' ? f : draw[f];
     });
     const values = inputShapes.map((shape, i) => {
-      const v = new Typed(sizeOf(shape));
+      const v = new Typed(elementCount(shape));
       for (let k = 0; k < v.length; k++) v[k] = domains[i]!(next());
       return v;
     });

@@ -29,6 +29,7 @@ import type { Attrs, Value } from '../ir/types.js';
 import type { OpAttrs, OpName } from '../ops/index.js';
 import { serializeModel } from '../onnx/serialize.js';
 import { seededUniform, type RefTensor } from './reference.js';
+import { elementCount } from '../ir/element-count.js';
 
 /** The op's first output in float64 from its inputs (row-major, the dims of `inputShapes`). */
 export type Reference = (xs: readonly RefTensor[]) => RefTensor;
@@ -56,7 +57,6 @@ export interface ReferenceCheckResult {
 }
 
 const UNIT_ROUNDOFF = 2 ** -24;
-const sizeOf = (dims: readonly number[]) => dims.reduce((a, d) => a * d, 1);
 
 /** Σ weights·reference(xs): the loss the model computes, in float64. */
 function referenceLoss(reference: Reference, xs: readonly RefTensor[], weights: Float64Array): number {
@@ -98,7 +98,7 @@ export async function checkGradientByReference(op: OpName, inputShapes: readonly
   grads.forEach((g, i) => b.output(g, `grad${i}`));
   const graph = b.close('refcheck');
 
-  const values = inputShapes.map((shape) => Float32Array.from({ length: sizeOf(shape) }, () => 4 * next() - 2));
+  const values = inputShapes.map((shape) => Float32Array.from({ length: elementCount(shape) }, () => 4 * next() - 2));
   const exact = values.map((v, i) => ({ data: Float64Array.from(v), dims: inputShapes[i]! }));
   const absolute = exact.map((x) => ({ data: x.data.map(Math.abs), dims: x.dims }));
   const forward = reference(exact);
@@ -106,12 +106,12 @@ export async function checkGradientByReference(op: OpName, inputShapes: readonly
   if (out.shape.some((d, i) => typeof d === 'number' && d !== outDims[i]) || out.shape.length !== outDims.length) {
     throw new Error(`checkGradientByReference ${op}: output shape [${out.shape.join(', ')}], the reference gives [${outDims.join(', ')}]`);
   }
-  const weights = Float32Array.from({ length: sizeOf(outDims) }, () => 2 * next() - 1);
+  const weights = Float32Array.from({ length: elementCount(outDims) }, () => 2 * next() - 1);
   const session = await ort.InferenceSession.create(serializeModel({ graph, initializers: b.initializersOf(graph) }));
   const feeds = Object.fromEntries(values.map((v, i) => [`x${i}`, new ort.Tensor('float32', v, inputShapes[i]!)]));
   const result = await session.run({ ...feeds, lossWeights: new ort.Tensor('float32', weights, outDims) });
   await session.release();
-  const terms = 1 + Math.max(sizeOf(outDims), ...inputShapes.map(sizeOf));
+  const terms = 1 + Math.max(elementCount(outDims), ...inputShapes.map(elementCount));
   const tolerance = 2 * (terms + 2) * UNIT_ROUNDOFF + 1e-6;
   const mismatches: string[] = [];
   const compare = (what: string, got: number, expected: number, scale: number): number => {

@@ -1,8 +1,8 @@
 import type { onnx } from 'onnx-proto';
+import { elementCount } from './element-count.js';
 
 type IntLike = number | { toNumber(): number };
 const toNumber = (v: IntLike): number => (typeof v === 'number' ? v : v.toNumber());
-const product = (dims: readonly number[]): number => dims.reduce((a, d) => a * d, 1);
 
 /**
  * An estimate of the FLOPs one row (one example of the batch) costs: 2 per weight of every
@@ -15,14 +15,14 @@ export function flopsPerRow(graph: onnx.IGraphProto): number {
   const spatial = Math.max(1, ...(graph.input ?? []).map((v) => {
     const dims = v.type?.tensorType?.shape?.dim ?? [];
     if (dims.length < 3) return 1;
-    return product(dims.slice(2).map((d) => (d.dimValue === null || d.dimValue === undefined ? 1 : toNumber(d.dimValue))));
+    return elementCount(dims.slice(2).map((d) => (d.dimValue === null || d.dimValue === undefined ? 1 : toNumber(d.dimValue))));
   }));
   let flops = 0;
   for (const node of graph.node ?? []) {
     const stored = (node.input ?? []).slice(0, 2).map((name) => weights.get(name)).find((dims) => dims !== undefined);
     if (!stored) continue;
-    if (node.opType === 'MatMul' || node.opType === 'Gemm') flops += 2 * product(stored);
-    else if (node.opType === 'Conv' || node.opType === 'ConvTranspose') flops += 2 * product(stored) * spatial;
+    if (node.opType === 'MatMul' || node.opType === 'Gemm') flops += 2 * elementCount(stored);
+    else if (node.opType === 'Conv' || node.opType === 'ConvTranspose') flops += 2 * elementCount(stored) * spatial;
   }
   return flops;
 }

@@ -2,6 +2,7 @@ import { DTYPES, type Dtype, type NumericArray } from './dtypes.js';
 import { RuntimeInputError } from './errors.js';
 import { describeValue, flattenNested } from './nested.js';
 import type { Dim, TensorInfo } from './types.js';
+import { elementCount } from './element-count.js';
 
 export interface PreparedTensor {
   dtype: Dtype;
@@ -72,7 +73,7 @@ function toTensor(info: TensorInfo, value: unknown): PreparedTensor {
       throw new RuntimeInputError(`input '${name}': data must be a typed array or an array of numbers, got ${describeValue(data)}`);
     }
     const length = (data as ArrayLike<unknown>).length;
-    const count = dims.reduce((a, b) => a * b, 1);
+    const count = elementCount(dims);
     if (length !== count) {
       throw new RuntimeInputError(`input '${name}': data has ${length} values but dims ${formatShape(dims)} need ${count}`);
     }

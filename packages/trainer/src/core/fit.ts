@@ -1,4 +1,4 @@
-import { seededRandom, type EvalModel, type ModelState } from '@onnxpipe/graph-builder';
+import { elementCount, seededRandom, type EvalModel, type ModelState } from '@onnxpipe/graph-builder';
 import { checkInputNames, prepareInputs, RuntimeInputError, type NumericArray, type PreparedTensor, type TensorInfo, type TensorLike } from '@onnxpipe/runtime';
 import { batchLayout, firstNonFinite, targetFeeds, type BatchLayout } from './batches.js';
 import type { RunInit } from './training-run.js';
@@ -109,7 +109,7 @@ function* batches(layout: BatchLayout, table: Table, batchSize: number, count: n
   }
 }
 
-const rowWidth = (t: PreparedTensor) => t.dims.slice(1).reduce((a, d) => a * d, 1);
+const rowWidth = (t: PreparedTensor) => elementCount(t.dims.slice(1));
 
 /** Rows `from` to `to` (exclusive), sharing the data. */
 function rows(t: PreparedTensor, from: number, to: number): PreparedTensor {

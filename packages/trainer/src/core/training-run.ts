@@ -2,6 +2,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import {
   checkState,
   compile,
+  elementCount,
   exportTrainStep,
   initParams,
   trainStepSignature,
@@ -352,7 +353,7 @@ interface Start {
 /** Parameters, optimizer state (zeros unless a checkpoint brings it) and counters to start from. */
 function startingPoint(model: ModelLike, compiled: CompiledModel, init: RunInit, seed: number, sig: TrainStepSignature): Start {
   const zeros = (): ModelState =>
-    Object.fromEntries(sig.state.map((s) => [s.name, { data: sig.dtype === 'float64' ? new Float64Array(size(s.dims)) : new Float32Array(size(s.dims)), dims: [...s.dims] }]));
+    Object.fromEntries(sig.state.map((s) => [s.name, { data: sig.dtype === 'float64' ? new Float64Array(elementCount(s.dims)) : new Float32Array(elementCount(s.dims)), dims: [...s.dims] }]));
   if (isCheckpoint(init)) {
     if (!(Number.isInteger(init.step) && init.step >= 0 && Number.isInteger(init.epoch) && init.epoch >= 0)) {
       throw new Error(`run: the checkpoint's step and epoch must be integers ≥ 0 (the next step fed to the optimizer is step + 1, and Adam divides by 1 − β^step), got step ${init.step}, epoch ${init.epoch}`);
@@ -367,8 +368,6 @@ function startingPoint(model: ModelLike, compiled: CompiledModel, init: RunInit,
   checkState(compiled, params, 'run');
   return { params, optimizer: zeros(), step: 0, epoch: 0 };
 }
-
-const size = (dims: readonly number[]) => dims.reduce((a, d) => a * d, 1);
 
 /** Bytes of one prepared batch's data inputs and targets. */
 const bytesOf = (batch: PreparedBatch): number => Object.values(batch.tensors).reduce((n, t) => n + t.data.byteLength, 0);
