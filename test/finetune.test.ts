@@ -15,7 +15,7 @@ describe('fine-tuning the PyTorch CNN on MNIST', () => {
   it('a new head on the imported features learns the digits; the export keeps the PyTorch names', { timeout: 120_000 }, async () => {
     const fixture = new Uint8Array(await readFile(new URL('./fixtures/torch/cnn_bn.opset17.onnx', import.meta.url)));
     const [train, test] = await Promise.all([loadMnist('train'), loadMnist('t10k')]);
-    const result = await finetune({ fixture, train, trainCount: 3000, epochs: 1, trainer: (model, optimizer) => trainer(model, 'sparse_categorical_cross_entropy', optimizer, { seed: 1, log: 0 }) });
+    const result = await finetune({ fixture, train, trainCount: 6000, epochs: 1, trainer: (model, optimizer) => trainer(model, 'sparse_categorical_cross_entropy', optimizer, { seed: 1, log: 0 }) });
     const count = 1000;
     const measure = async (onnx: Uint8Array) => {
       const loaded = await loadModel(onnx);
