@@ -1,13 +1,14 @@
 /**
- * Training benchmark on accelerators, for a machine with an NVIDIA GPU: both workloads of
- * bench/train.ts on onnxpipe with `device: 'webgpu'` and `device: 'cuda'`, onnxpipe on the
+ * Training benchmark on accelerators, for a machine with an NVIDIA GPU: the two dense workloads of
+ * bench/train.ts (XOR, MLP; not the CNNs) on onnxpipe with `device: 'webgpu'` and `device: 'cuda'`, onnxpipe on the
  * CPU as the baseline, the same batches and initial parameters, the same table. A device
  * this onnxruntime build or machine lacks (DeviceError) is skipped with a line saying why.
  *
  *   tsx --conditions=source bench/gpu.ts [--quick] [--reps N] [--only xor|mlp] [--out bench/results/gpu.json]
  *
- * Gates against the CPU reference: CPU rows as in train.ts; device rows allow 1e-3 on the
- * early losses (GPU kernels reduce in another order, and CUDA may use TF32 for matrix products).
+ * Gates against the float64 hand-written reference of train.ts: CPU rows with train.ts's
+ * tolerances; device rows allow 1e-3 on the early losses (GPU kernels reduce in another order,
+ * and CUDA may use TF32 for matrix products).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -27,6 +28,7 @@ import {
   type Tolerances,
 } from './lib/harness.js';
 import { trainOnnxpipe, trainerBatches } from './lib/onnxpipe.js';
+import { float64Reference } from './lib/reference.js';
 import { copyState, initialParams, timed, workloadData, type Workload } from './lib/workloads.js';
 
 const { quick, reps, maxRunMs, only, out: outOption, workloads } = benchArgs();
@@ -56,7 +58,7 @@ for (const w of workloads) {
     group: device === 'cpu' ? 'onnxpipe' : 'device',
     run: (steps) => trainOnnxpipe(w, copyState(init), tb, steps, { stepsPerRun: K, threads, device }),
   });
-  const reference = cachedReference(scored, `onnxpipe cpu, K=${DEFAULT_STEPS_PER_RUN}, 1 thread (untimed)`, (steps) => trainOnnxpipe(w, copyState(init), tb, steps, { stepsPerRun: DEFAULT_STEPS_PER_RUN, threads: 1 }));
+  const reference = float64Reference(w);
   await reference.at(w.steps);
   console.log(`\n## ${w.title}\n${w.steps} steps, ${reps} repetition(s); reference for the gates: ${reference.label}`);
 
@@ -86,7 +88,7 @@ for (const w of workloads) {
     tolerances: (c) => (c.group === 'device' ? deviceTolerances : cpuTolerances)[w.name],
   });
   const best = [...results].sort((a, b) => a.msPerStep - b.msPerStep)[0]!;
-  console.log(`\n${table(scored, results, [{ label: `vs cpu K=${DEFAULT_STEPS_PER_RUN}, 1 thread`, baseline: baselineId }], { [best.id]: '(fastest)' })}`);
+  console.log(`\n${table(scored, results, [{ label: `vs cpu K=${MAX_STEPS_PER_RUN}, 1 thread`, baseline: baselineId }], { [best.id]: '(fastest)' })}`);
   console.log('speedups: > 1 means the row is faster; * total projected from ms/step');
   const bad = checks.filter((k) => !k.pass);
   console.log(`gates: ${checks.length - bad.length}/${checks.length} passed`);

@@ -1,13 +1,15 @@
 /**
- * Training benchmark: onnxpipe (fused K steps per onnxruntime run, and one run per step)
- * against TensorFlow.js (cpu and wasm backends) and a hand-written typed-array loop, on
- * the XOR guide and a larger two-input MLP; and onnxpipe against TensorFlow.js on MNIST CNNs
- * (bench/lib/cnn-bench.ts). Every contender starts from the same parameters and trains on
- * the same batches; the run fails (exit code 1) when their losses disagree.
+ * Training benchmark: onnxpipe's trainer with its defaults (the headline), and pinned to
+ * one thread at several steps per run, against TensorFlow.js (cpu and wasm backends) and a
+ * hand-written typed-array loop, on the XOR guide and a larger two-input MLP; and the same
+ * against TensorFlow.js on MNIST CNNs (bench/lib/cnn-bench.ts). Every contender starts from
+ * the same parameters and trains on the same batches; the run fails (exit code 1) when a
+ * contender's losses disagree with the workload's float64 reference.
  *
  *   tsx --conditions=source bench/train.ts            full run, results in bench/results/train.json
  *   tsx --conditions=source bench/train.ts --quick    smoke run: few steps, one repetition, same gates
- *                                                     (TF.js: the custom loop on cpu, the layers API on wasm)
+ *                                                     (TF.js: the custom loop on cpu; the layers API and the
+ *                                                     hand-derived gradients on wasm)
  *
  * Options: --reps N (default 3), --only xor|mlp|cnn, --max-run-s S (default 60: a contender whose
  * full run would take longer is timed on fewer steps), --out FILE (JSON; --quick and --only write none unless given).
@@ -15,12 +17,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { exportTrainStep } from '@onnxpipe/graph-builder';
-import { chooseThreads } from '@onnxpipe/runtime';
-import { chooseStepsPerRun } from '@onnxpipe/trainer';
 import {
   benchArgs,
-  cachedReference,
   machine,
   selectContenders,
   printChecks,
@@ -33,12 +31,13 @@ import {
   type WorkloadReport,
   type Tolerances,
 } from './lib/harness.js';
+import { defaultsLabel, threadsLabel, trainerDefaults } from './lib/defaults.js';
 import { optimizerOf, trainOnnxpipe, trainRawOrt, trainerBatches } from './lib/onnxpipe.js';
 import { float64Reference } from './lib/reference.js';
 import { trainPlain } from './lib/plain.js';
-import { trainTf, useBackend, wasmFeatures, type Api, type Backend } from './lib/tfjs.js';
+import { apiLabels, apis, trainTf, useBackend, wasmFeatures, type Api, type Backend } from './lib/tfjs.js';
 import { benchCnn } from './lib/cnn-bench.js';
-import { copyState, flopsPerStep, initialParams, timed, workloadData, type Workload } from './lib/workloads.js';
+import { copyState, flopsPerStep, initialParams, onnxpipeModel, timed, workloadData, type Workload } from './lib/workloads.js';
 
 const { quick, reps, maxRunMs, only, out: outOption, workloads, cnnWorkloads } = benchArgs({ cnn: true });
 /** Later repetitions of a slow contender are shortened to fit this. */
@@ -55,44 +54,38 @@ const KS = [32, 64, 128, 256];
 const tolerances: Record<Workload['name'], Tolerances> = { xor: { early: 2e-6, final: 5e-6 }, mlp: { early: 5e-6, final: 1e-2 } };
 const cores = availableParallelism();
 
-/** What the trainer's defaults choose for a workload: steps per run from the bytes of a batch, threads from the FLOPs of a step. */
-function trainerDefaults(w: Workload): { stepsPerRun: number; threads: number } {
-  const classes = w.layers[w.layers.length - 1]!.units;
-  const stepsPerRun = Math.min(chooseStepsPerRun(4 * w.batch * (w.widths[0] + w.widths[1] + classes)), w.steps);
-  const { cost } = exportTrainStep(onnxpipeModel(w), { loss: w.loss, optimizer: optimizerOf(w), predictions: false });
-  return { stepsPerRun, threads: chooseThreads(cost.fixed + w.batch * cost.perRow, cores) };
-}
-
-const tfLabel = (backend: Backend, api: Api) => `TF.js ${backend} (${api === 'layers' ? 'layers API, trainOnBatch' : 'custom loop, minimize'})`;
+const tfLabel = (backend: Backend, api: Api) => `TF.js ${backend} (${apiLabels[api]})`;
 
 function contendersFor(w: Workload): Contender[] {
   const { batches } = data.get(w)!;
   const init = initialParams(w);
   const tb = trainerBatches(w, batches);
-  const chosen = trainerDefaults(w);
+  const classes = w.layers[w.layers.length - 1]!.units;
+  // x1, x2 and the float32 targets of one batch
+  const chosen = trainerDefaults(onnxpipeModel(w), { loss: w.loss, optimizer: optimizerOf(w) }, { bytes: 4 * w.batch * (w.widths[0] + w.widths[1] + classes), rows: w.batch }, w.steps, cores);
   const onnxpipe = (id: string, label: string, stepsPerRun: number | undefined, threads: number | undefined): Contender => ({
     id,
     label,
     group: 'onnxpipe',
     run: (steps) => trainOnnxpipe(w, copyState(init), tb, steps, { stepsPerRun, threads }),
   });
-  const thread = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
   const tf = (backend: Backend, api: Api): Contender => ({
     id: `tfjs-${backend}-${api}`,
     label: tfLabel(backend, api),
     group: 'tfjs',
+    tfjs: { backend, api },
     prepare: () => useBackend(backend),
     run: (steps) => trainTf(api, w, copyState(init), batches, steps),
   });
   return [
-    onnxpipe('onnxpipe-defaults', `onnxpipe, trainer defaults (K=${chosen.stepsPerRun}, ${thread(chosen.threads)})`, undefined, undefined),
+    onnxpipe('onnxpipe-defaults', `onnxpipe, ${defaultsLabel(chosen)}`, undefined, undefined),
     ...KS.map((K) => onnxpipe(`onnxpipe-k${K}`, `onnxpipe K=${K}, 1 thread (pinned)`, K, 1)),
     onnxpipe('onnxpipe-k1', 'onnxpipe 1 run per step (K=1), 1 thread (pinned)', 1, 1),
-    ...(cores > 1 && chosen.threads !== cores ? [onnxpipe('onnxpipe-all-cores', `onnxpipe default K, ${thread(cores)} (pinned)`, undefined, cores)] : []),
+    ...(cores > 1 && chosen.threads !== cores ? [onnxpipe('onnxpipe-all-cores', `onnxpipe default K, ${threadsLabel(cores)} (pinned)`, undefined, cores)] : []),
     ...(chosen.threads !== 1 ? [onnxpipe('onnxpipe-one-thread', 'onnxpipe default K, 1 thread (pinned)', undefined, 1)] : []),
     {
       id: 'ort-raw',
-      label: `profile: bare session.run, K=${chosen.stepsPerRun}, ${thread(chosen.threads)}`,
+      label: `profile: bare session.run, K=${chosen.stepsPerRun}, ${threadsLabel(chosen.threads)}`,
       group: 'profile',
       run: (steps) => trainRawOrt(w, copyState(init), batches, steps, { stepsPerRun: chosen.stepsPerRun, threads: chosen.threads }),
     },
@@ -108,17 +101,6 @@ function contendersFor(w: Workload): Contender[] {
 }
 
 const data = new Map(workloads.map((w) => [w, workloadData(w)] as const));
-
-function referenceFor(w: Workload): Reference {
-  const { batches, evalBatch } = data.get(w)!;
-  const init = initialParams(w);
-  const tb = trainerBatches(w, batches);
-  return cachedReference(
-    timed(w, evalBatch),
-    `onnxpipe trainer, K=${DEFAULT_STEPS_PER_RUN}, 1 thread, run separately (untimed)`,
-    (steps) => trainOnnxpipe(w, copyState(init), tb, steps, { stepsPerRun: DEFAULT_STEPS_PER_RUN, threads: 1 }),
-  );
-}
 
 async function bench(w: Workload): Promise<WorkloadReport> {
   const started = performance.now();

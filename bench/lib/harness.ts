@@ -7,7 +7,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ModelState } from '@onnxpipe/graph-builder';
 import { cnn, cnnTiny, type CnnWorkload } from './cnn.js';
-import type { Api } from './tfjs.js';
+import type { Api, Backend } from './tfjs.js';
 import { mlp, xor, type Workload } from './workloads.js';
 
 export interface RunOutput {
@@ -37,6 +37,8 @@ export interface Contender {
   readonly id: string;
   readonly label: string;
   readonly group: Group;
+  /** TF.js contenders: the backend and implementation, among which selectContenders times the fastest per backend. */
+  readonly tfjs?: { readonly backend: Backend; readonly api: Api };
   /** Untimed, before every run (select a TF.js backend, …). */
   readonly prepare?: () => Promise<void>;
   /** Train `steps` steps from the workload's initial parameters on its batches. */
@@ -254,11 +256,15 @@ export interface WorkloadReport {
 
 export type TfjsChoice = Record<string, { chosen: Api; calibration: Record<string, number> }>;
 
+/** The TF.js implementations a quick run keeps per backend: each implementation and each backend at least once. */
+const quickApis: Readonly<Record<Backend, readonly Api[]>> = { cpu: ['custom'], wasm: ['layers', 'manual'] };
+
 /**
- * The contenders to time and their step counts. Quick runs: one TF.js API per backend (the custom
- * loop on cpu, the layers API on wasm: every code path, half the time), full lengths. Full runs: a
- * short calibration run of each contender (which also warms it up) keeps the faster TF.js API per
- * backend and shortens the runs of slow contenders (planSteps).
+ * The contenders to time and their step counts. Quick runs: the TF.js implementations of
+ * quickApis (the custom loop on cpu; the layers API and, where the workload has it, the
+ * hand-derived gradients on wasm), full lengths. Full runs: a short calibration run of each
+ * contender (which also warms it up) keeps the fastest TF.js implementation per backend and
+ * shortens the runs of slow contenders (planSteps).
  */
 export async function selectContenders(
   w: Pick<Timed, 'steps'>,
@@ -273,17 +279,17 @@ export async function selectContenders(
     readonly minSteps?: MinSteps;
   },
 ): Promise<{ contenders: Contender[]; plan: Map<string, StepPlan>; tfjsChoice: TfjsChoice }> {
-  if (o.quick) return { contenders: contenders.filter((c) => c.id !== 'tfjs-cpu-layers' && c.id !== 'tfjs-wasm-custom'), plan: new Map(), tfjsChoice: {} };
+  if (o.quick) return { contenders: contenders.filter((c) => !c.tfjs || quickApis[c.tfjs.backend].includes(c.tfjs.api)), plan: new Map(), tfjsChoice: {} };
   let kept = [...contenders];
   const tfjsChoice: TfjsChoice = {};
-  const perStep = await calibrate(kept, o.calibSteps, (c) => (c.group === 'tfjs' ? (o.tfjsTries ?? 2) : 1));
+  const perStep = await calibrate(kept, o.calibSteps, (c) => (c.tfjs ? (o.tfjsTries ?? 2) : 1));
   for (const backend of ['cpu', 'wasm'] as const) {
-    const layers = perStep.get(`tfjs-${backend}-layers`)!;
-    const custom = perStep.get(`tfjs-${backend}-custom`)!;
-    const chosen: Api = custom < layers ? 'custom' : 'layers';
-    tfjsChoice[backend] = { chosen, calibration: { 'layers ms/step': layers, 'custom ms/step': custom } };
-    console.log(`TF.js ${backend}: layers API ${layers.toPrecision(3)} ms/step, custom loop ${custom.toPrecision(3)} ms/step over ${o.calibSteps} steps -> timing the ${chosen === 'custom' ? 'custom loop' : 'layers API'}`);
-    kept = kept.filter((c) => c.id !== `tfjs-${backend}-${chosen === 'custom' ? 'layers' : 'custom'}`);
+    const candidates = kept.filter((c) => c.tfjs?.backend === backend);
+    if (candidates.length === 0) continue;
+    const fastest = candidates.reduce((a, b) => (perStep.get(b.id)! < perStep.get(a.id)! ? b : a));
+    tfjsChoice[backend] = { chosen: fastest.tfjs!.api, calibration: Object.fromEntries(candidates.map((c) => [`${c.tfjs!.api} ms/step`, perStep.get(c.id)!])) };
+    console.log(`TF.js ${backend}: ${candidates.map((c) => `${c.label} ${perStep.get(c.id)!.toPrecision(3)}`).join(', ')} ms/step over ${o.calibSteps} steps -> timing ${fastest.label}`);
+    kept = kept.filter((c) => c.tfjs?.backend !== backend || c === fastest);
   }
   return { contenders: kept, plan: planSteps(w, kept, perStep, o.maxRunMs, o.repRunMs, o.minSteps), tfjsChoice };
 }
@@ -317,7 +323,7 @@ export async function timeContenders(w: Timed, contenders: readonly Contender[],
   return { results, checks };
 }
 
-/** The reference for the gates: a contender's run function, called (untimed, cached) at each step count asked for. */
+/** The reference for the gates from a run function (the float64 CNN's, or onnxpipe's trainer for the full CNN: cnn-bench.ts), called untimed and cached at each step count asked for. */
 export function cachedReference(w: Timed, label: string, run: (steps: number) => Promise<RunOutput>): Reference {
   const cache = new Map<number, Promise<{ losses: Float64Array; evalLoss: number }>>();
   return {

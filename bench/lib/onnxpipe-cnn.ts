@@ -45,10 +45,17 @@ export const fromOnnxpipeLayout = (params: ModelState): ModelState =>
   Object.fromEntries(Object.entries(params).map(([name, t]) => [name, name.startsWith('conv_') && t.dims.length === 4 ? transpose(t.data, t.dims, [2, 3, 1, 0]) : t]));
 
 export interface CnnRunOptions {
-  readonly stepsPerRun: number;
-  /** onnxruntime intra-op threads; undefined leaves onnxruntime's default (one per core). */
+  /** Optimizer steps per onnxruntime run; undefined: the trainer's default. */
+  readonly stepsPerRun: number | undefined;
+  /** onnxruntime intra-op threads; undefined: the trainer's default (from the work of a step). */
   readonly threads: number | undefined;
 }
+
+/** The trainer's loss and optimizer for the workload (also what trainerDefaults needs). */
+export const cnnTrainOptions = (w: CnnWorkload) => {
+  const { lr, beta1, beta2, epsilon } = w.optimizer;
+  return { loss: 'sparse_categorical_cross_entropy' as const, optimizer: adam({ learningRate: lr, beta1, beta2, epsilon }), targetDType: 'int32' as const };
+};
 
 /** The trainer on `steps` batches from `init` (reference layout); every step's loss from iterationCompleted. */
 export async function trainOnnxpipeCnn(w: CnnWorkload, init: ModelState, batches: readonly CnnBatch[], steps: number, o: CnnRunOptions): Promise<RunOutput> {
@@ -58,10 +65,10 @@ export async function trainOnnxpipeCnn(w: CnnWorkload, init: ModelState, batches
   const data: Batch[] = batches.map((b) => [{ image: { data: b.images, dims: [b.labels.length, height, width, channels] } }, { data: b.labels, dims: [b.labels.length] }]);
   const losses = new Float64Array(steps);
   let n = 0;
-  const { lr, beta1, beta2, epsilon } = w.optimizer;
-  const params = await trainer(onnxpipeCnn(w.config), 'sparse_categorical_cross_entropy', adam({ learningRate: lr, beta1, beta2, epsilon }), {
+  const { loss, optimizer, targetDType } = cnnTrainOptions(w);
+  const params = await trainer(onnxpipeCnn(w.config), loss, optimizer, {
     log: 0,
-    targetDType: 'int32',
+    targetDType,
     ...(o.threads === undefined ? {} : { intraOpNumThreads: o.threads }),
   })
     .on('started', () => {
@@ -70,7 +77,7 @@ export async function trainOnnxpipeCnn(w: CnnWorkload, init: ModelState, batches
     .on('iterationCompleted', (s) => {
       losses[n++] = s.loss;
     })
-    .run(data, toOnnxpipeLayout(init), { epochs: 1, iterations: steps, stepsPerRun: o.stepsPerRun });
+    .run(data, toOnnxpipeLayout(init), { epochs: 1, iterations: steps, ...(o.stepsPerRun === undefined ? {} : { stepsPerRun: o.stepsPerRun }) });
   if (n !== steps) throw new Error(`onnxpipe ran ${n} steps, expected ${steps}`);
   return { losses, params: fromOnnxpipeLayout(params), setupMs: started - start };
 }

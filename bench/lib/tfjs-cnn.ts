@@ -1,7 +1,9 @@
 /**
  * TensorFlow.js contenders on the CNN workloads, as for the MLP (tfjs.ts): the layers API
  * (tf.sequential of conv2d, maxPooling2d, flatten, dense; compile + trainOnBatch) and a custom
- * loop (tf.variable + optimizer.minimize), on the backend selected with `useBackend`.
+ * loop (tf.variable + optimizer.minimize), on the backend selected with `useBackend`. The dense
+ * workloads' third variant, gradients by hand with explicit transposes (tfjs.ts), is not written
+ * for the CNN: its dense layers' gradients here are TF.js's matMuls with transpose flags.
  *
  * The wasm backend has no Conv2DBackpropFilter kernel (a conv2d's kernel gradient), so it cannot
  * train a conv2d; it has Conv3D's. With `asConv3d`, each convolution is a conv3d of depth 1 (input
@@ -14,7 +16,11 @@ import type { CnnWorkload } from './cnn.js';
 import { cnnLayout, type CnnBatch } from './cnn-reference.js';
 import type { Api, TfResult } from './tfjs.js';
 
-export async function trainTfCnn(api: Api, w: CnnWorkload, init: ModelState, batches: readonly CnnBatch[], steps: number, asConv3d: boolean): Promise<TfResult> {
+/** The implementations of the CNN: the dense workloads' hand-derived gradients (tfjs.ts) have no convolutional counterpart here. */
+export type CnnApi = Exclude<Api, 'manual'>;
+export const cnnApis: readonly CnnApi[] = ['layers', 'custom'];
+
+export async function trainTfCnn(api: CnnApi, w: CnnWorkload, init: ModelState, batches: readonly CnnBatch[], steps: number, asConv3d: boolean): Promise<TfResult> {
   const start = performance.now();
   return api === 'layers' ? layersLoop(w, init, batches, steps, start, asConv3d) : customLoop(w, init, batches, steps, start, asConv3d);
 }

@@ -14,6 +14,11 @@ import { layerShapes, type Batch, type Workload } from './workloads.js';
 export type Backend = 'cpu' | 'wasm';
 export type Api = 'layers' | 'custom' | 'manual';
 
+/** Every implementation of the dense workloads, in the order the benchmark lists them. */
+export const apis: readonly Api[] = ['layers', 'custom', 'manual'];
+/** How the tables name each implementation. */
+export const apiLabels: Readonly<Record<Api, string>> = { layers: 'layers API, trainOnBatch', custom: 'custom loop, minimize', manual: 'gradients by hand, explicit transposes' };
+
 export interface TfResult {
   readonly losses: Float64Array;
   readonly params: ModelState;
