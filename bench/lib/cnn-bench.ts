@@ -37,7 +37,15 @@ export interface CnnBenchOptions {
 }
 
 const cores = availableParallelism();
-const tolerances: Record<CnnWorkload['name'], Tolerances> = { 'cnn-tiny': { early: 1e-4, final: 1e-3 }, cnn: { early: 1e-4, final: 0.03 } };
+/**
+ * `early`: the losses of steps 1-11, where every contender must agree with the reference to float32
+ * rounding. `final`: the eval loss after the last step. On the full CNN the reference is onnxpipe
+ * on one thread; the trainer's defaults run it on two, which sums convolutions in another order,
+ * and after 100 Adam steps those trajectories stand 4.45% apart in eval loss (measured in the
+ * full run of 2026-11-29, every early loss within 1e-4): so 10% there, a check that training
+ * went the same way rather than a bound on rounding.
+ */
+const tolerances: Record<CnnWorkload['name'], Tolerances> = { 'cnn-tiny': { early: 1e-4, final: 1e-3 }, cnn: { early: 1e-4, final: 0.1 } };
 
 const tfLabel = (backend: Backend, api: CnnApi) => `TF.js ${backend} (${apiLabels[api]}${backend === 'wasm' ? ', conv3d' : ''})`;
 
