@@ -3,7 +3,8 @@ import type { TensorConst, Value } from './ir/types.js';
 import { compile, emitForward, type CompiledModel } from './model/compile.js';
 import type { ModelLike } from './model/model.js';
 import { serializeModel } from './onnx/serialize.js';
-import { ImportedModel, sourceOf } from './import/import.js';
+import { ImportedModel } from './import/import.js';
+import { sourceOf } from './import/sources.js';
 import { withWeights } from './import/with-weights.js';
 import { checkState, type ModelState, type TensorData } from './state.js';
 

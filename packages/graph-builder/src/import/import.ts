@@ -6,7 +6,8 @@ import { dtypeFromOnnx } from '../onnx/dtypes.js';
 import { ops, type OpAttrs, type OpName } from '../ops/index.js';
 import type { ModelState } from '../state.js';
 import { fold, staticFromConst, type Static } from './fold.js';
-import { attributesOf, decodeModel, int, tensorFromProto, type ModelProto, type NodeProto } from './proto.js';
+import { attributesOf, decodeModel, int, tensorFromProto, type NodeProto } from './proto.js';
+import { rememberSource } from './sources.js';
 
 export interface ImportOptions {
   /**
@@ -46,25 +47,16 @@ const axesBecameInput: Readonly<Record<string, number>> = {
   ReduceSumSquare: 18,
 };
 
-/**
- * The decoded file of each imported model, which exportInference writes back with new weights.
- * Kept out of the class so that its declaration does not carry onnx-proto's types to users.
- */
-const sources = new WeakMap<ImportedModel, ModelProto>();
-
-export function sourceOf(model: ImportedModel): ModelProto {
-  return sources.get(model)!;
-}
-
 /** A model read from an ONNX file: its inputs and outputs keep their ONNX names, its weights their initializer names. */
 export class ImportedModel extends Model {
   constructor(
     outputs: readonly { readonly name: string; readonly tensor: SymbolicTensor }[],
     private readonly values: ReadonlyMap<string, SymbolicTensor>,
-    source: ModelProto,
+    /** The decoded file (an onnx-proto ModelProto, typed opaquely: see sources.ts). */
+    source: object,
   ) {
     super(outputs);
-    sources.set(this, source);
+    rememberSource(this, source);
   }
 
   /** Any value of the graph (an intermediate activation, e.g. the features before the head), to build on with the layer API. */
