@@ -333,10 +333,10 @@ const checks = {
   ...importedOpChecks,
 } satisfies Partial<Record<OpName, readonly Case[]>>;
 
-/** Ops the reverse pass must refuse (no gradient rule): comparisons, logic, integer-valued, constant and shape ops, Sign, Loop, scatters. */
+/** Ops the reverse pass must refuse (no gradient rule): comparisons, logic, integer-valued, constant and shape ops, Sign, Loop and Scan, scatters. */
 const nonDifferentiable: readonly OpName[] = [
   'Sign', 'Shape', 'Size', 'Greater', 'Less', 'Equal', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor', 'Mod',
-  'ArgMax', 'OneHot', 'Loop', 'Constant', 'ConstantOfShape', 'Range', 'NonZero', 'ScatterElements', 'ScatterND',
+  'ArgMax', 'OneHot', 'Loop', 'Scan', 'Constant', 'ConstantOfShape', 'Range', 'NonZero', 'ScatterElements', 'ScatterND',
 ];
 
 const label = ([shapes, options]: Case) => {

@@ -301,11 +301,11 @@ describe('the fused model (stepsPerRun 10) equals 10 single steps per run', () =
   }
 });
 
-/** The op types of the graph that runs once per step: the Loop body of a fused model, else the main graph; and of the main graph. */
+/** The op types of the graph that runs once per step: the Scan body of a fused model, else the main graph; and of the main graph. */
 function stepOps(model: TrainStepModel): { step: string[]; outer: string[] } {
   const graph = onnxProto.onnx.ModelProto.decode(model.bytes).graph!;
-  const loop = graph.node!.find((n) => n.opType === 'Loop');
-  const step = loop ? loop.attribute!.find((a) => a.name === 'body')!.g! : graph;
+  const scan = graph.node!.find((n) => n.opType === 'Scan');
+  const step = scan ? scan.attribute!.find((a) => a.name === 'body')!.g! : graph;
   return { step: step.node!.map((n) => n.opType!), outer: graph.node!.map((n) => n.opType!) };
 }
 
@@ -322,19 +322,33 @@ describe('the step graph is lean', () => {
     }
   });
 
-  it('fused: the batch size is read and divided once per run, outside the Loop body', () => {
+  it('fused: the batch size is read and divided once per run, outside the Scan body', () => {
     const { step, outer } = stepOps(exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: sgd(), stepsPerRun: 10 }));
-    for (const op of ['Size', 'Shape', 'Cast', 'Div']) expect(count(step, op), op).toBe(0);
-    expect(outer.slice(0, outer.indexOf('Loop'))).toEqual(['Shape', 'Gather', 'Gather', 'Cast', 'Div']);
+    for (const op of ['Size', 'Shape', 'Cast', 'Div', 'Gather']) expect(count(step, op), op).toBe(0);
+    const beforeScan = outer.slice(0, outer.indexOf('Scan'));
+    expect(count(beforeScan, 'Shape')).toBe(1);
+    expect(count(beforeScan, 'Div')).toBe(1);
     const single = stepOps(exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: sgd() })).step;
     expect(count(single, 'Size')).toBe(1);
   });
 
-  it("fused Adam: the bias corrections of every step are computed once per run, outside the Loop body (one Gather each inside)", () => {
-    const { step, outer } = stepOps(exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: adam(), stepsPerRun: 10 }));
-    for (const op of ['Pow', 'Sqrt', 'Range']) {
-      expect(count(step, op), op).toBe(op === 'Sqrt' ? 4 : 0); // Sqrt(v) of the 4 parameters
-      expect(count(outer, op), op).toBe(op === 'Sqrt' ? 1 : op === 'Pow' ? 2 : 1);
+  it('fused: the inputs are concatenated and the loss computed once per run, outside the Scan body', () => {
+    const { step, outer } = stepOps(exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: sgd(), stepsPerRun: 10 }));
+    for (const op of ['Concat', 'Softplus', 'ReduceMean']) {
+      expect(count(step, op), op).toBe(0);
+      expect(count(outer, op), op).toBe(1);
+    }
+    expect(outer.indexOf('Concat')).toBeLessThan(outer.indexOf('Scan'));
+    expect(outer.indexOf('Softplus')).toBeGreaterThan(outer.indexOf('Scan'));
+  });
+
+  it('plain SGD: each kernel update is the Gemm of its gradient with the kernel as C; biases are a ReduceSum and a Sub', () => {
+    for (const stepsPerRun of [1, 10]) {
+      const { step } = stepOps(exportTrainStep(m, { loss: 'binary_cross_entropy', optimizer: sgd(), stepsPerRun, predictions: false }));
+      expect(count(step, 'Gemm'), `K=${stepsPerRun}`).toBe(5);
+      expect(count(step, 'ReduceSum'), `K=${stepsPerRun}`).toBe(2);
+      // the two bias updates, the tanh gradient's 1 − h², the sigmoid's p − y (K=1: and the loss's softplus(z) − y·z)
+      expect(count(step, 'Sub'), `K=${stepsPerRun}`).toBe(stepsPerRun === 1 ? 5 : 4);
     }
   });
 

@@ -1,6 +1,7 @@
 import { gradients } from './autodiff.js';
 import { asConst, dataInputs } from './export.js';
 import { GraphBuilder } from './ir/builder.js';
+import { ScanBody } from './scan-body.js';
 import { graphCost, type GraphCost } from './ir/cost.js';
 import { onnxDataType } from './onnx/dtypes.js';
 import { serializeModel } from './onnx/serialize.js';
@@ -27,7 +28,7 @@ export interface LossOptions {
 export interface TrainStepOptions extends LossOptions {
   readonly optimizer: OptimizerName | Optimizer;
   /**
-   * 1 (default): one optimizer step per run. More: the fused model, an ONNX Loop over
+   * 1 (default): one optimizer step per run. More: the fused model, an ONNX Scan over
    * batches stacked along a leading 'steps' dimension (any number of them per run).
    */
   readonly stepsPerRun?: number;
@@ -79,7 +80,7 @@ export interface TrainStepSignature {
 export interface TrainStepModel {
   readonly bytes: Uint8Array;
   readonly signature: TrainStepSignature;
-  /** FLOPs of one step: `fixed + batch · perRow` (the Loop body once for a fused model). */
+  /** FLOPs of one step: `fixed + batch · perRow` (the Scan body once for a fused model). */
   readonly cost: GraphCost;
 }
 
@@ -273,7 +274,7 @@ export function exportTrainStep(m: ModelLike, options: TrainStepOptions): TrainS
   const step = b.input(sig.step, r.dtype, []);
 
   const bindings = { inputs, targets, params: paramInputs, state: stateInputs, lr, step };
-  const result = sig.fused ? emitLoop(b, r, optimizer, bindings, predictions) : emitStep(b, r, optimizer, bindings);
+  const result = sig.fused ? emitScan(b, r, optimizer, bindings, predictions) : emitStep(b, r, optimizer, bindings);
 
   b.output(result.loss, sig.loss);
   sig.params.forEach((p, i) => b.output(result.params[i]!, p.next));
@@ -284,8 +285,12 @@ export function exportTrainStep(m: ModelLike, options: TrainStepOptions): TrainS
   return { bytes: serializeModel({ graph, initializers: b.initializersOf(graph), opset: r.compiled.opset }), cost: graphCost(graph), signature: sig };
 }
 
-/** K steps in one ONNX Loop: each iteration takes the K-th slice of the stacked inputs. */
-function emitLoop(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: StepBindings, withPredictions: boolean) {
+/**
+ * K steps in one ONNX Scan over the inputs stacked along a leading 'steps' axis: each
+ * iteration takes the next slice. Per-step data preparation (Concat of inputs, Cast or OneHot of
+ * targets) and the loss run outside the body, once per run over all K steps (ScanBody).
+ */
+function emitScan(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: StepBindings, withPredictions: boolean) {
   // Every step of a run has the batch size of the stacked inputs: sizes read from them outside the body.
   for (const v of [...Object.values(outer.inputs), ...Object.values(outer.targets)]) {
     let shape: Value | undefined;
@@ -293,54 +298,44 @@ function emitLoop(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: Ste
       if (typeof d === 'string') b.bindDim(d, () => b.op('Gather', [(shape ??= b.op('Shape', [v])), b.constant(axis, 'int64')], { axis: 0 }));
     });
   }
-  const body = b.subgraph();
-  const iter = body.input('loop.iter', 'int64', []);
-  const cond = body.input('loop.cond', 'bool', []);
-  const params = r.fed.map((p) => body.input(`loop.${p.name}`, p.dtype, p.shape));
-  const state = r.fed.filter((p) => p.trainable).map((p) => optimizer.slots.map((slot) => body.input(`loop.${p.name}.${slot}`, p.dtype, p.shape)));
-  const slice = (v: Value) => body.op('Gather', [v, iter], { axis: 0 });
+  const scan = new ScanBody(b);
+  const params = r.fed.map((p) => scan.state(`loop.${p.name}`, p.dtype, p.shape));
+  const state = r.fed.filter((p) => p.trainable).map((p) => optimizer.slots.map((slot) => scan.state(`loop.${p.name}.${slot}`, p.dtype, p.shape)));
+  // The step numbers of the run, and the optimizer's per-step scalars (Adam's bias corrections)
+  // for every step at once, outside the body; each iteration takes its own slice.
   const toFloat = { to: onnxDataType[r.dtype] };
-  const step = body.op('Add', [outer.step, body.op('Cast', [iter], toFloat)]);
-  // The optimizer's per-step scalars (Adam's bias corrections) for every step of the run at
-  // once, outside the body, from the vector of step numbers; each iteration takes its own.
   const trips = b.dimSize('steps')!;
+  const steps = b.op('Add', [outer.step, b.op('Cast', [b.op('Range', [b.constant(0, 'int64'), trips, b.constant(1, 'int64')])], toFloat)]);
   const prepared = optimizer.prepare
     ? b.scoped('update', () => {
-        const steps = b.op('Add', [outer.step, b.op('Cast', [b.op('Range', [b.constant(0, 'int64'), trips, b.constant(1, 'int64')])], toFloat)]);
         const all = optimizer.prepare!(b, { lr: outer.lr, step: steps });
-        return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.shape.length === 1 ? slice(v) : v]));
+        return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.shape.length === 1 ? scan.slice(v) : v]));
       })
     : undefined;
   const inner = emitStep(
-    body,
+    scan.body,
     r,
     optimizer,
     {
-      inputs: Object.fromEntries(Object.entries(outer.inputs).map(([k, v]) => [k, slice(v)])),
-      targets: Object.fromEntries(Object.entries(outer.targets).map(([k, v]) => [k, slice(v)])),
+      inputs: Object.fromEntries(Object.entries(outer.inputs).map(([k, v]) => [k, scan.slice(v)])),
+      targets: Object.fromEntries(Object.entries(outer.targets).map(([k, v]) => [k, scan.slice(v)])),
       params,
       state,
       lr: outer.lr,
-      step,
+      step: scan.slice(steps),
     },
     prepared,
   );
-  body.output(cond);
-  inner.params.forEach((p) => body.output(p));
-  inner.state.flat().forEach((s) => body.output(s));
-  body.output(inner.loss);
-  const scanned = withPredictions ? r.compiled.outputs : [];
-  scanned.forEach((o) => body.output(inner.predictions[o.name]!));
-
+  const scanned = withPredictions ? r.compiled.outputs.map((o) => inner.predictions[o.name]!) : [];
   const carried = [...outer.params, ...outer.state.flat()];
-  const outs = b.opMulti('Loop', [trips, b.constant(1, 'bool'), ...carried], { body: body.close('train_step_body') }, carried.length + 1 + scanned.length);
+  const out = scan.close('train_step_body', carried, [...inner.params, ...inner.state.flat()], scanned, inner.loss);
   const nParams = outer.params.length;
   let k = nParams;
   return {
-    params: outs.slice(0, nParams),
-    state: outer.state.map((slots) => slots.map(() => outs[k++]!)),
-    loss: outs[carried.length]!,
-    predictions: Object.fromEntries(scanned.map((o, i) => [o.name, outs[carried.length + 1 + i]!])),
+    params: out.state.slice(0, nParams),
+    state: outer.state.map((slots) => slots.map(() => out.state[k++]!)),
+    loss: out.only!,
+    predictions: Object.fromEntries(r.compiled.outputs.filter(() => withPredictions).map((o, i) => [o.name, out.perStep[i]!])),
   };
 }
 

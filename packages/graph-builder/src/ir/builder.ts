@@ -6,6 +6,12 @@ import type { Attrs, DType, Initializer, Node, Shape, SubGraph, TensorConst, Val
 
 export { tensorConst };
 
+/**
+ * A nested graph's way to compute a node for every iteration at once in the enclosing graph
+ * (a Scan body's per-step data): the value to use instead, or undefined to keep the node.
+ */
+export type Lift = (op: OpName, inputs: readonly (Value | null)[], attrs: Attrs) => Value | undefined;
+
 /** Gradients of a composite's inputs (null: none) from the gradient of its output. */
 export type CompositeVjp = (dy: Value, b: GraphBuilder) => (Value | null)[];
 
@@ -33,6 +39,7 @@ export class GraphBuilder {
   /** The values this graph makes: its inputs and its nodes' outputs (everything else comes from outside). */
   private readonly local = new Set<Value>();
   private readonly dimSizes = new Map<string, { readonly make: () => Value; value?: Value }>();
+  private lift: Lift | undefined;
 
   constructor(
     readonly names: NameAuthority = new NameAuthority(),
@@ -112,13 +119,27 @@ export class GraphBuilder {
   /**
    * In a nested graph, a node that reads only values from outside it (the learning rate, the
    * batch size, constants) is the same in every iteration: it goes to the enclosing graph, so
-   * that a Loop computes it once per run. Dropout draws anew each time and stays.
+   * that a Loop or Scan computes it once per run. Dropout draws anew each time and stays.
    */
   opMulti<K extends OpName>(op: K, inputs: readonly (Value | null)[], attrs: OpAttrs<K>, outputCount: number): Value[] {
+    if (this.lift && outputCount === 1 && op !== 'Dropout') {
+      const lifted = this.lift(op, inputs, attrs as Attrs);
+      if (lifted) return [lifted];
+    }
     const scope = this.scopes.length > 0 ? `${this.scopes.join('/')}/` : '';
     const name = this.names.fresh(`${scope}${op}`);
     const graph = op === 'Dropout' ? this : this.graphFor(inputs);
     return graph.addNode(op, name, inputs, attrs as Attrs, outputCount === 1 ? [name] : Array.from({ length: outputCount }, (_, i) => `${name}_${i}`));
+  }
+
+  /** Let `lift` compute nodes of this nested graph in the enclosing one (see Lift). */
+  liftWith(lift: Lift): void {
+    this.lift = lift;
+  }
+
+  /** True for a value this graph makes (an input or a node's output), false for one it reads from outside. */
+  owns(value: Value): boolean {
+    return this.local.has(value);
   }
 
   /** The outermost graph, from this one out, where every one of `inputs` is defined. */
@@ -183,7 +204,7 @@ export class GraphBuilder {
     }
   }
 
-  /** A builder for a nested graph (a Loop body) sharing this model's names and initializers. */
+  /** A builder for a nested graph (a Loop or Scan body) sharing this model's names and initializers. */
   subgraph(): GraphBuilder {
     return new GraphBuilder(this.names, this);
   }

@@ -25,7 +25,7 @@ describe('graphCost', () => {
     expect(costOf((b) => b.output(b.op('ReduceSum', [b.input('d', 'float32', ['batch', 4]), b.constant([0], 'int64')], { keepdims: 0 })))).toEqual({ fixed: 0, perRow: 4 });
   });
 
-  it('a fused train step costs what one step costs: its Loop body once', () => {
+  it('a fused train step costs what one step costs: its Scan body once', () => {
     const m = input('x', { shape: [null, 3] }).dense(4);
     const one = exportTrainStep(m, { loss: 'mean_squared_error', optimizer: 'sgd' }).cost;
     const fused = exportTrainStep(m, { loss: 'mean_squared_error', optimizer: 'sgd', stepsPerRun: 8 }).cost;

@@ -44,12 +44,12 @@ function nodeFlops(node: Node): number {
   }
 }
 
-/** Walk the graph's nodes (and the body of a Loop, once) and add up their FLOPs. */
+/** Walk the graph's nodes (and the body of a Loop or Scan, once) and add up their FLOPs. */
 export function graphCost(graph: SubGraph): GraphCost {
   let fixed = 0;
   let perRow = 0;
   for (const node of graph.nodes) {
-    if (node.op === 'Loop') {
+    if (node.op === 'Loop' || node.op === 'Scan') {
       const body = graphCost(node.attrs.body as SubGraph);
       fixed += body.fixed;
       perRow += body.perRow;

@@ -14,7 +14,7 @@ import { Ceil, Elu, Floor, Gelu, HardSigmoid, HardSwish, Max, Mean, Min, Recipro
 import { Constant, ConstantOfShape, NonZero, Range } from './constants.js';
 import { And, GreaterOrEqual, LessOrEqual, Mod, Or, Xor } from './logic.js';
 import { CumSum, Trilu } from './cumulative.js';
-import { Loop } from './loop.js';
+import { Loop, Scan } from './loop.js';
 import { Conv, ConvTranspose } from './conv.js';
 import { AveragePool, GlobalAveragePool, GlobalMaxPool, MaxPool } from './pool.js';
 import { ScatterElements, ScatterND } from './scatter.js';
@@ -36,7 +36,7 @@ export const ops = {
   ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceSumSquare, ReduceL2,
   Cast, Clip, Where, Greater, Less, Equal, GreaterOrEqual, LessOrEqual, Not, And, Or, Xor, Mod, ArgMax, OneHot, Dropout,
   Constant, ConstantOfShape, Range, NonZero, Trilu, CumSum,
-  Loop,
+  Loop, Scan,
   Conv, ConvTranspose, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool,
   ScatterElements, ScatterND,
 } satisfies Record<string, OpDef<AttrSchema>>;

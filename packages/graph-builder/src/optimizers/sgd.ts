@@ -1,3 +1,5 @@
+import type { GraphBuilder } from '../ir/builder.js';
+import type { Value } from '../ir/types.js';
 import { common, fraction, type CommonOptions, type Optimizer } from './types.js';
 
 export interface SgdOptions extends CommonOptions {
@@ -16,7 +18,7 @@ export function sgd(options: SgdOptions = {}): Optimizer {
     name: 'sgd',
     ...common(options, 0.01, where),
     slots: momentum > 0 ? ['velocity'] : [],
-    ...(momentum === 0 ? { scaledUpdate: (b, p, scaled) => b.op('Sub', [p, scaled]) } : {}),
+    ...(momentum === 0 ? { scaledUpdate: subtract } : {}),
     update: (b, p, g, state, { lr }) => {
       if (momentum === 0) return { param: b.op('Sub', [p, b.op('Mul', [lr, g])]), state: [] };
       const mu = b.constant(momentum, p.dtype);
@@ -25,4 +27,16 @@ export function sgd(options: SgdOptions = {}): Optimizer {
       return { param: b.op('Sub', [p, b.op('Mul', [lr, direction])]), state: [velocity] };
     },
   };
+}
+
+/**
+ * p − g. When g is a Gemm without bias (a dense kernel's gradient, α·A·B), one Gemm with p as
+ * its C instead: −α·A·B + p, a node fewer per kernel and step.
+ */
+export function subtract(b: GraphBuilder, p: Value, g: Value): Value {
+  const gemm = g.producer;
+  const sameShape = g.shape.length === p.shape.length && g.shape.every((d, i) => d === p.shape[i]);
+  if (gemm?.op !== 'Gemm' || gemm.inputs.length !== 2 || !sameShape) return b.op('Sub', [p, g]);
+  const { alpha = 1, transA = 0, transB = 0 } = gemm.attrs as { alpha?: number; transA?: number; transB?: number };
+  return b.op('Gemm', [gemm.inputs[0]!, gemm.inputs[1]!, p], { alpha: -alpha, beta: 1, transA, transB });
 }
