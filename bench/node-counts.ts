@@ -1,6 +1,6 @@
 /**
  * Nodes of each benchmark workload's train step, as the trainer exports it by default (no
- * predictions without a metric), fused (the Loop body of a run of 128 steps) and unfused (K=1,
+ * predictions without a metric), fused (the Scan body of a run of 128 steps) and unfused (K=1,
  * the whole graph), and after onnxruntime's optimizer (level 'all', one thread, read back from
  * `optimizedModelFilePath`). Transpose nodes are counted apart: a dense step should have none.
  * Counts, not timings: the optimized ones depend on the CPU (level 'all' includes onnxruntime's
@@ -29,14 +29,14 @@ interface Count {
   readonly transposes: number;
 }
 
-/** The nodes of the Loop body when the step is fused, else of the whole graph. */
+/** The nodes of the Scan body when the step is fused, else of the whole graph. */
 function countStep(bytes: Uint8Array): Count {
   const graph = onnxProto.onnx.ModelProto.decode(bytes).graph;
   if (!graph) throw new Error('node-counts: a model without a graph');
-  const loops = (graph.node ?? []).filter((n) => n.opType === 'Loop');
-  if (loops.length > 1) throw new Error(`node-counts: ${loops.length} Loop nodes, expected at most 1`);
-  const body = loops[0]?.attribute?.find((a) => a.name === 'body')?.g;
-  const nodes = (loops.length ? body?.node : graph.node) ?? [];
+  const scans = (graph.node ?? []).filter((n) => n.opType === 'Scan');
+  if (scans.length > 1) throw new Error(`node-counts: ${scans.length} Scan nodes, expected at most 1`);
+  const body = scans[0]?.attribute?.find((a) => a.name === 'body')?.g;
+  const nodes = (scans.length ? body?.node : graph.node) ?? [];
   return { nodes: nodes.length, transposes: nodes.filter((n) => n.opType === 'Transpose').length };
 }
 
@@ -68,7 +68,7 @@ for (const s of steps) {
     const { bytes } = exportTrainStep(s.model, { ...s.options, stepsPerRun, predictions: false });
     const exported = countStep(bytes);
     const optimized = await optimizedCount(bytes);
-    const step = `${s.name}, ${stepsPerRun === 1 ? 'one step per run (K=1, whole graph)' : 'Loop body (fused)'}`;
+    const step = `${s.name}, ${stepsPerRun === 1 ? 'one step per run (K=1, whole graph)' : 'Scan body (fused)'}`;
     rows.push({ step, stepsPerRun, exported, optimized });
     console.log(`| ${step} | ${exported.nodes} | ${optimized.nodes} | ${exported.transposes} / ${optimized.transposes} |`);
   }

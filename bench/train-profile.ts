@@ -1,8 +1,9 @@
 /**
  * Where a training step's time goes, for the numbers behind bench/train.ts:
  *   1. nodes per step of the exported train-step model, before and after onnxruntime's optimizer;
- *   2. onnxruntime's floor: synthetic Loop models whose body is n cheap Adds, giving the fixed
- *      cost of a Loop iteration and of one node, and the fixed cost of one session.run;
+ *   2. onnxruntime's floor: synthetic Scan models (the fused step is a Scan) whose body is n
+ *      cheap Adds, giving the fixed cost of a Scan iteration and of one node, and the fixed cost
+ *      of one session.run;
  *   3. the trainer against a bare session.run loop on the same model, and a JavaScript CPU
  *      profile of the trainer run (self time by source file);
  *   4. the cost of one session.run outside onnxruntime's own run (feeds in, outputs out);
@@ -35,11 +36,11 @@ function countOps(g: onnxProto.onnx.IGraphProto): { nodes: number; ops: Record<s
   return { nodes: g.node?.length ?? 0, ops };
 }
 
-/** The graph that runs once per step: the Loop body when fused, else the main graph. */
+/** The graph that runs once per step: the Scan body when fused, else the main graph. */
 function stepGraph(bytes: Uint8Array): onnxProto.onnx.IGraphProto {
   const graph = onnx.ModelProto.decode(bytes).graph!;
-  const loop = graph.node?.find((n) => n.opType === 'Loop');
-  return loop ? loop.attribute!.find((a) => a.name === 'body')!.g! : graph;
+  const scan = graph.node?.find((n) => n.opType === 'Scan');
+  return scan ? scan.attribute!.find((a) => a.name === 'body')!.g! : graph;
 }
 
 async function optimized(bytes: Uint8Array): Promise<Uint8Array> {
@@ -67,39 +68,35 @@ const info = (name: string, elemType: number, dims: readonly number[]): onnxProt
   type: { tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
 });
 
-/** x → n chained Adds (x + c) → y; in a Loop of `trips` when `loop`. */
-function chainModel(n: number, loop: boolean): Uint8Array {
+/** x → n chained Adds → y: x + (a slice of xs), then + c; in a Scan over the `steps` slices of xs when `scan`. */
+function chainModel(n: number, scan: boolean, steps: number): Uint8Array {
   const shape = [32, 8];
   const c = { name: 'c', dims: shape, dataType: T.FLOAT, floatData: new Array(256).fill(1e-3) };
-  const chain = (from: string, to: string): onnxProto.onnx.INodeProto[] =>
-    Array.from({ length: n }, (_, i) => ({ opType: 'Add', input: [i === 0 ? from : `${to}_${i - 1}`, 'c'], output: [i === n - 1 ? to : `${to}_${i}`] }));
-  const graph: onnxProto.onnx.IGraphProto = loop
+  const chain = (from: string, first: string, to: string): onnxProto.onnx.INodeProto[] =>
+    Array.from({ length: n }, (_, i) => ({ opType: 'Add', input: [i === 0 ? from : `${to}_${i - 1}`, i === 0 ? first : 'c'], output: [i === n - 1 ? to : `${to}_${i}`] }));
+  const graph: onnxProto.onnx.IGraphProto = scan
     ? {
-        name: 'loop',
-        input: [info('trips', T.INT64, []), info('x', T.FLOAT, shape)],
+        name: 'scan',
+        input: [info('x', T.FLOAT, shape), info('xs', T.FLOAT, [steps, ...shape])],
         output: [info('y', T.FLOAT, shape)],
-        initializer: [c, { name: 'cond', dims: [], dataType: T.BOOL, int32Data: [1] }],
+        initializer: [c],
         node: [
           {
-            opType: 'Loop',
-            input: ['trips', 'cond', 'x'],
+            opType: 'Scan',
+            input: ['x', 'xs'],
             output: ['y'],
             attribute: [
+              { name: 'num_scan_inputs', type: onnx.AttributeProto.AttributeType.INT, i: 1 },
               {
                 name: 'body',
                 type: onnx.AttributeProto.AttributeType.GRAPH,
-                g: {
-                  name: 'body',
-                  input: [info('i', T.INT64, []), info('cond_in', T.BOOL, []), info('xb', T.FLOAT, shape)],
-                  output: [info('cond_out', T.BOOL, []), info('yb', T.FLOAT, shape)],
-                  node: [{ opType: 'Identity', input: ['cond_in'], output: ['cond_out'] }, ...chain('xb', 'yb')],
-                },
+                g: { name: 'body', input: [info('xb', T.FLOAT, shape), info('sb', T.FLOAT, shape)], output: [info('yb', T.FLOAT, shape)], node: chain('xb', 'sb', 'yb') },
               },
             ],
           },
         ],
       }
-    : { name: 'chain', input: [info('x', T.FLOAT, shape)], output: [info('y', T.FLOAT, shape)], initializer: [c], node: chain('x', 'y') };
+    : { name: 'chain', input: [info('x', T.FLOAT, shape)], output: [info('y', T.FLOAT, shape)], initializer: [c], node: chain('x', 'c', 'y') };
   return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: 18 }], graph }).finish();
 }
 
@@ -119,19 +116,19 @@ async function usPer(bytes: Uint8Array, feeds: Record<string, ort.Tensor>, runs:
 
 console.log('\n## 2. onnxruntime floor (one thread): n chained Adds on a [32, 8] tensor');
 const x = new ort.Tensor('float32', new Float32Array(256), [32, 8]);
-const trips = new ort.Tensor('int64', BigInt64Array.of(64n), []);
+const xs = new ort.Tensor('float32', new Float32Array(64 * 256), [64, 32, 8]);
 const fit: [number, number][] = [];
 for (const n of [1, 4, 8, 16, 32]) {
-  const loopUs = await usPer(chainModel(n, true), { trips, x }, 100, 64);
-  const runUs = await usPer(chainModel(n, false), { x }, 2000, 1);
-  fit.push([n, loopUs]);
-  console.log(`n=${String(n).padStart(2)}: ${loopUs.toFixed(2)} us per Loop iteration, ${runUs.toFixed(2)} us per session.run`);
+  const scanUs = await usPer(chainModel(n, true, 64), { x, xs }, 100, 64);
+  const runUs = await usPer(chainModel(n, false, 64), { x }, 2000, 1);
+  fit.push([n, scanUs]);
+  console.log(`n=${String(n).padStart(2)}: ${scanUs.toFixed(2)} us per Scan iteration, ${runUs.toFixed(2)} us per session.run`);
 }
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const mx = mean(fit.map(([n]) => n));
 const my = mean(fit.map(([, t]) => t));
 const slope = fit.reduce((s, [n, t]) => s + (n - mx) * (t - my), 0) / fit.reduce((s, [n]) => s + (n - mx) ** 2, 0);
-console.log(`fit: ${(my - slope * mx).toFixed(2)} us per Loop iteration + ${slope.toFixed(3)} us per node`);
+console.log(`fit: ${(my - slope * mx).toFixed(2)} us per Scan iteration + ${slope.toFixed(3)} us per node`);
 
 // --- 3. trainer vs bare session.run -------------------------------------------------------
 console.log(`\n## 3. trainer vs bare session.run (K=${K}, ${w.steps} steps, one thread, median of 3)`);
@@ -252,7 +249,7 @@ if (args['ort-profile']) {
   await rm(join(dir, file!), { force: true });
   const byOp = new Map<string, { us: number; calls: number }>();
   for (const e of events) {
-    if (e.cat !== 'Node' || !e.args.op_name || e.args.op_name === 'Loop') continue;
+    if (e.cat !== 'Node' || !e.args.op_name || e.args.op_name === 'Scan') continue;
     const o = byOp.get(e.args.op_name) ?? { us: 0, calls: 0 };
     o.us += e.dur;
     o.calls++;

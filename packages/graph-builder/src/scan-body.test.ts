@@ -135,6 +135,9 @@ describe('stackedNode: a per-step node applied to all steps at once equals the n
     { name: 'ReduceMax over axis -2', shapes: [[3, 2]], stacked: [true], build: (b, [p]) => b.op('ReduceMax', [p!, b.constant([-2], 'int64')], { keepdims: 0 }) },
     { name: 'LogSoftmax along axis 0', shapes: [[3, 2]], stacked: [true], build: (b, [p]) => b.op('LogSoftmax', [p!], { axis: 0 }) },
     { name: 'Concat along axis 1', shapes: [[3, 1], [3, 2]], stacked: [true, true], build: (b, [p, q]) => b.op('Concat', [p!, q!], { axis: 1 }) },
+    { name: 'Transpose, perm given', shapes: [[3, 2, 4]], stacked: [true], build: (b, [p]) => b.op('Transpose', [p!], { perm: [0, 2, 1] }) },
+    { name: 'Transpose, reversed by default', shapes: [[3, 2, 4]], stacked: [true], build: (b, [p]) => b.op('Transpose', [p!]) },
+    { name: 'Reshape with 0 and -1', shapes: [[3, 2, 4]], stacked: [true], build: (b, [p]) => b.op('Reshape', [p!, b.constant([0, -1], 'int64')]) },
   ];
   for (const c of cases) {
     it(c.name, async () => {

@@ -55,5 +55,15 @@ export function stackedNode(b: GraphBuilder, node: Pick<Node, 'op' | 'inputs' | 
     const axis = (node.attrs.axis as number | undefined) ?? -1;
     return { op, inputs, attrs: { ...node.attrs, axis: shifted(axis) } };
   }
+  if (op === 'Transpose' && onlyFirst) {
+    const perm = (node.attrs.perm as readonly number[] | undefined) ?? Array.from({ length: rank(0) }, (_, i) => rank(0) - 1 - i);
+    return { op, inputs, attrs: { ...node.attrs, perm: [0, ...perm.map((p) => p + 1)] } };
+  }
+  if (op === 'Reshape' && onlyFirst && node.attrs.allowzero !== 1) {
+    // 0 copies the input's size at the same position: the steps axis, and each shifted one after it
+    const shape = node.inputs[1];
+    if (!shape?.constant) return undefined;
+    return { op, inputs: [inputs[0]!, b.constant([0, ...Array.from(shape.constant.data, Number)], 'int64')], attrs: node.attrs };
+  }
   return undefined;
 }

@@ -298,6 +298,10 @@ function emitScan(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: Ste
       if (typeof d === 'string') b.bindDim(d, () => b.op('Gather', [(shape ??= b.op('Shape', [v])), b.constant(axis, 'int64')], { axis: 0 }));
     });
   }
+  // the optimizer's carried form of its state, if it has one, for the steps of the run
+  const carried = optimizer.carried;
+  const stepOptimizer: Optimizer = carried ? { ...optimizer, prepare: carried.prepare ?? optimizer.prepare, update: carried.update } : optimizer;
+  const initialState = carried ? outer.state.map((slots) => carried.enter(b, slots)) : outer.state;
   const scan = new ScanBody(b);
   const params = r.fed.map((p) => scan.state(`loop.${p.name}`, p.dtype, p.shape));
   const state = r.fed.filter((p) => p.trainable).map((p) => optimizer.slots.map((slot) => scan.state(`loop.${p.name}.${slot}`, p.dtype, p.shape)));
@@ -306,16 +310,16 @@ function emitScan(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: Ste
   const toFloat = { to: onnxDataType[r.dtype] };
   const trips = b.dimSize('steps')!;
   const steps = b.op('Add', [outer.step, b.op('Cast', [b.op('Range', [b.constant(0, 'int64'), trips, b.constant(1, 'int64')])], toFloat)]);
-  const prepared = optimizer.prepare
+  const prepared = stepOptimizer.prepare
     ? b.scoped('update', () => {
-        const all = optimizer.prepare!(b, { lr: outer.lr, step: steps });
+        const all = stepOptimizer.prepare!(b, { lr: outer.lr, step: steps });
         return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.shape.length === 1 ? scan.slice(v) : v]));
       })
     : undefined;
   const inner = emitStep(
     scan.body,
     r,
-    optimizer,
+    stepOptimizer,
     {
       inputs: Object.fromEntries(Object.entries(outer.inputs).map(([k, v]) => [k, scan.slice(v)])),
       targets: Object.fromEntries(Object.entries(outer.targets).map(([k, v]) => [k, scan.slice(v)])),
@@ -327,13 +331,13 @@ function emitScan(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: Ste
     prepared,
   );
   const scanned = withPredictions ? r.compiled.outputs.map((o) => inner.predictions[o.name]!) : [];
-  const carried = [...outer.params, ...outer.state.flat()];
-  const out = scan.close('train_step_body', carried, [...inner.params, ...inner.state.flat()], scanned, inner.loss);
+  const out = scan.close('train_step_body', [...outer.params, ...initialState.flat()], [...inner.params, ...inner.state.flat()], scanned, inner.loss);
   const nParams = outer.params.length;
   let k = nParams;
+  const last = outer.state.map((slots) => slots.map(() => out.state[k++]!));
   return {
     params: out.state.slice(0, nParams),
-    state: outer.state.map((slots) => slots.map(() => out.state[k++]!)),
+    state: carried ? last.map((slots) => carried.exit(b, slots)) : last,
     loss: out.only!,
     predictions: Object.fromEntries(r.compiled.outputs.filter(() => withPredictions).map((o, i) => [o.name, out.perStep[i]!])),
   };

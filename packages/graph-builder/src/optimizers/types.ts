@@ -29,6 +29,17 @@ export interface Optimizer {
    * multiplication per parameter fewer). Unused when gradients are clipped.
    */
   readonly scaledUpdate?: (b: GraphBuilder, param: Value, scaledGrad: Value) => Value;
+  /**
+   * A rescaled form of the state that makes the update cheaper, for the fused model: `enter`
+   * maps a parameter's slots to it before the steps of a run and `exit` back after them, so
+   * the slots fed and returned keep their meaning; `prepare` and `update` work on that form.
+   */
+  readonly carried?: {
+    readonly enter: (b: GraphBuilder, slots: readonly Value[]) => Value[];
+    readonly exit: (b: GraphBuilder, slots: readonly Value[]) => Value[];
+    readonly prepare?: Optimizer['prepare'];
+    readonly update: Optimizer['update'];
+  };
 }
 
 export interface CommonOptions {
