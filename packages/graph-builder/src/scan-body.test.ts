@@ -7,7 +7,7 @@ import { ScanBody } from './scan-body.js';
 import { stackedNode } from './stacked.js';
 import { runGraph, type Fed } from './testing/run-graph.js';
 import { seededUniform } from './testing/reference.js';
-import type { Value } from './ir/types.js';
+import type { SubGraph, Value } from './ir/types.js';
 
 const K = 4;
 const ROWS = 5;
@@ -198,7 +198,7 @@ describe('ScanBody', () => {
     }
     expect(maxDiff(result.only!.data, want)).toBeLessThanOrEqual(1e-12);
     expect(maxDiff(result.last!.data, state)).toBeLessThanOrEqual(1e-12);
-    const body = (b.nodes.find((n) => n.op === 'Scan')!.attrs.body as { nodes: { op: string }[] }).nodes.map((n) => n.op);
+    const body = (b.nodes.find((n) => n.op === 'Scan')!.attrs.body as SubGraph).nodes.map((n) => n.op);
     expect(body).toContain('Flatten');
   });
 
