@@ -18,6 +18,9 @@ const A = [
   [2.5, 0.1],
   [-0.7, -0.9],
 ];
+/** `{ data, dims }` of float32 data, the affine model's dtype. */
+const typed = (length: number, dims: number[]) => ({ data: Float32Array.from({ length }, (_, i) => i / 10), dims });
+
 const FEATURES = [
   [1, 0.5, -2],
   [0.25, -3, 4],
@@ -157,6 +160,15 @@ describe('Model (node)', () => {
     [{ a: [[0.1, 'x']], features: [[1, 2, 3]] }, /input 'a': value at \[0, 1\] is a string \("x"\), expected a number/],
     [{ a: [[0.1, null]], features: [[1, 2, 3]] }, /input 'a': value at \[0, 1\] is null, expected a number/],
     [{ a: A, features: [[1, 2, 3]] }, /inputs 'a' and 'features' disagree on dimension 'N': 3 vs 1/],
+    // the same checks on { data, dims } of the declared dtype, which predict takes without copying
+    [{ a: typed(6, [3, 2]) }, /missing input 'features'; the model expects inputs: a, features/],
+    [{ a: typed(6, [3, 2]), features: typed(9, [3, 3]), b: typed(6, [3, 2]) }, /unknown input 'b'; the model expects inputs: a, features/],
+    [{ a: typed(6, [6]), features: typed(9, [3, 3]) }, /input 'a': expected shape \[N, 2\], got \[6\] \(rank 2, got rank 1\)/],
+    [{ a: typed(6, [2, 3]), features: typed(6, [2, 3]) }, /input 'a': expected shape \[N, 2\], got \[2, 3\]$/],
+    [{ a: typed(5, [3, 2]), features: typed(9, [3, 3]) }, /input 'a': data has 5 values but dims \[3, 2\] need 6$/],
+    [{ a: typed(0, [3, -2]), features: typed(9, [3, 3]) }, /input 'a': dims must be an array of non-negative integers, got \[3,-2\]$/],
+    [{ a: typed(6, [3, 2]), features: typed(3, [1, 3]) }, /inputs 'a' and 'features' disagree on dimension 'N': 3 vs 1/],
+    [{ a: new Tensor('float32', new Float32Array(6), [3, 2]), features: typed(3, [1, 3]) }, /inputs 'a' and 'features' disagree on dimension 'N': 3 vs 1/],
   ])('rejects %j before running', async (inputs, message) => {
     const running = model.predict(inputs as never);
     await expect(running).rejects.toThrow(message);
@@ -227,6 +239,28 @@ describe('declared dtypes (node)', () => {
     expect((await inFlight).y?.dims).toEqual([3, 2]);
     await expect(model.predict({ a: A, features: FEATURES })).rejects.toThrow(/model is closed/);
     await expect(model.predictBatch([{ a: [1, 2], features: [1, 2, 3] }])).rejects.toThrow(/model is closed/);
+  });
+
+  it('closes only after every running prediction has settled, failed ones too', async () => {
+    // unnamed batch dims: rows that differ pass the input checks and fail in onnxruntime's Add
+    const sum = encodeModel({
+      inputs: [
+        { name: 'u', shape: [null, 2] },
+        { name: 'v', shape: [null, 2] },
+      ],
+      outputs: [{ name: 'w', shape: [null, 2] }],
+      nodes: [{ op: 'Add', inputs: ['u', 'v'], outputs: ['w'] }],
+    });
+    const model = await loadModel(sum);
+    const order: string[] = [];
+    const ok = model.predict({ u: typed(4, [2, 2]), v: typed(4, [2, 2]) }).then(() => order.push('predicted'));
+    const failing = model.predict({ u: typed(4, [2, 2]), v: typed(6, [3, 2]) }).catch(() => order.push('failed'));
+    const closed = model.close().then(() => order.push('closed'));
+    await Promise.all([ok, failing, closed]);
+    expect(order).toEqual(['predicted', 'failed', 'closed']);
+    const idle = await loadModel(sum);
+    await idle.close();
+    await expect(idle.predict({ u: typed(4, [2, 2]), v: typed(4, [2, 2]) })).rejects.toThrow(/model is closed/);
   });
 });
 

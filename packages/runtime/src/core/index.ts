@@ -13,6 +13,7 @@ export type {
   TensorLike,
 } from './types.js';
 export { checkInputNames, prepareInputs, type PreparedTensor } from './inputs.js';
+export { TypedInputs } from './typed-inputs.js';
 export { nest } from './nested.js';
 export { outputTensor } from './outputs.js';
 export { ortBackend, type OrtBackend, type OrtModule } from './backend.js';

@@ -63,8 +63,7 @@ function toTensor(info: TensorInfo, value: unknown): PreparedTensor {
   const { name, dtype } = info;
   if (typeof value === 'number' || Array.isArray(value)) {
     const { dims, values } = flattenNested(name, value);
-    const at = (i: number) => (dims.length === 0 ? '' : ` at [${unravel(i, dims).join(', ')}]`);
-    return { dtype, dims, data: convert(info, values, at) };
+    return { dtype, dims, data: convert(info, values, dims) };
   }
   if (typeof value === 'object' && value !== null && 'dims' in value && 'data' in value) {
     const dims = checkDims(name, value.dims);
@@ -78,7 +77,7 @@ function toTensor(info: TensorInfo, value: unknown): PreparedTensor {
       throw new RuntimeInputError(`input '${name}': data has ${length} values but dims ${formatShape(dims)} need ${count}`);
     }
     if (DTYPES[dtype].is(data)) return { dtype, dims, data };
-    return { dtype, dims, data: convert(info, Array.from(data as ArrayLike<unknown>), (i) => ` at index ${i}`) };
+    return { dtype, dims, data: convert(info, Array.from(data as ArrayLike<unknown>), null) };
   }
   throw new RuntimeInputError(
     `input '${name}': expected nested number arrays, { data, dims } or an onnxruntime Tensor, got ${describeValue(value)}`,
@@ -92,18 +91,26 @@ function checkDims(name: string, dims: unknown): number[] {
   return [...(dims as number[])];
 }
 
-function convert(info: TensorInfo, values: readonly unknown[], at: (index: number) => string): NumericArray {
+/** Where the value at flat index `i` is, in a message: its position in nested arrays of `dims`, or its index in flat data (`dims` null). */
+function valueAt(i: number, dims: readonly number[] | null): string {
+  if (dims === null) return ` at index ${i}`;
+  return dims.length === 0 ? '' : ` at [${unravel(i, dims).join(', ')}]`;
+}
+
+/** `values` in the storage of the input's dtype, once each is checked to fit it; `dims` as for valueAt. */
+function convert(info: TensorInfo, values: readonly unknown[], dims: readonly number[] | null): NumericArray {
   const { range } = DTYPES[info.dtype];
-  values.forEach((v, i) => {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (typeof v !== 'number') {
-      throw new RuntimeInputError(`input '${info.name}': value${at(i)} is ${describeValue(v)}, expected a number`);
+      throw new RuntimeInputError(`input '${info.name}': value${valueAt(i, dims)} is ${describeValue(v)}, expected a number`);
     }
     if (range && !(Number.isInteger(v) && v >= range[0] && v <= range[1])) {
       throw new RuntimeInputError(
-        `input '${info.name}': value${at(i)} is ${v}, expected an integer from ${range[0]} to ${range[1]} for dtype ${info.dtype}`,
+        `input '${info.name}': value${valueAt(i, dims)} is ${v}, expected an integer from ${range[0]} to ${range[1]} for dtype ${info.dtype}`,
       );
     }
-  });
+  }
   return DTYPES[info.dtype].from(values as number[]);
 }
 

@@ -6,9 +6,16 @@ import type { OutputTensor, TensorInfo } from './types.js';
 
 /** An output tensor over flat row-major `data`; `toArray` nests it (64-bit integers become numbers). */
 export function outputTensor(name: string, dtype: Dtype, dims: number[], data: NumericArray): OutputTensor {
-  const toArray = () =>
-    nest(data instanceof BigInt64Array || data instanceof BigUint64Array ? Array.from(data, Number) : data, dims);
-  return { name, dtype, dims, data, toArray };
+  // a method, not an arrow assigned to a name: tsx's keepNames wraps each such arrow in a call, made on every predict
+  return {
+    name,
+    dtype,
+    dims,
+    data,
+    toArray() {
+      return nest(data instanceof BigInt64Array || data instanceof BigUint64Array ? Array.from(data, Number) : data, dims);
+    },
+  };
 }
 
 /**

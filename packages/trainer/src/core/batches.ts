@@ -1,4 +1,4 @@
-import { checkInputNames, prepareInputs, RuntimeInputError, type PreparedTensor, type TensorInfo } from '@onnxpipe/runtime';
+import { checkInputNames, prepareInputs, RuntimeInputError, TypedInputs, type PreparedTensor, type TensorInfo } from '@onnxpipe/runtime';
 import type { TrainStepSignature } from '@onnxpipe/graph-builder';
 import type { Batch, Data } from './types.js';
 
@@ -10,10 +10,15 @@ export interface PreparedBatch {
 
 export interface BatchLayout {
   readonly inputs: readonly TensorInfo[];
+  readonly inputNames: readonly string[];
   /** Output name → target input. */
   readonly targets: Readonly<Record<string, TensorInfo>>;
+  /** The outputs, in the order of their targets in `all`. */
+  readonly outputNames: readonly string[];
   /** The inputs, then the targets. */
   readonly all: readonly TensorInfo[];
+  /** The cheap check of `all` for batches that need no conversion. */
+  readonly typed: TypedInputs;
 }
 
 /** The data inputs and targets of one step (the fused model's leading `steps` axis removed). */
@@ -21,7 +26,8 @@ export function batchLayout(sig: Pick<TrainStepSignature, 'dtype' | 'inputs' | '
   const strip = (shape: readonly (number | string)[]) => (sig.fused ? shape.slice(1) : [...shape]);
   const inputs: TensorInfo[] = sig.inputs.map((i) => ({ name: i.name, dtype: i.dtype as TensorInfo['dtype'], shape: strip(i.shape) }));
   const targets = Object.fromEntries(Object.entries(sig.targets).map(([o, t]) => [o, { name: t.name, dtype: t.dtype, shape: strip(t.shape) } as TensorInfo]));
-  return { inputs, targets, all: [...inputs, ...Object.values(targets)] };
+  const all = [...inputs, ...Object.values(targets)];
+  return { inputs, inputNames: inputs.map((i) => i.name), targets, outputNames: Object.keys(targets), all, typed: new TypedInputs(all) };
 }
 
 /** Booleans (in nested arrays) become 0/1 so that boolean labels can be fed to a float target. */
@@ -35,7 +41,11 @@ function booleansToNumbers(value: unknown): unknown {
 export function firstNonFinite(t: PreparedTensor): number {
   const data = t.data;
   if (!(data instanceof Float32Array || data instanceof Float64Array)) return -1;
-  // v - v is 0 for every finite v, NaN for NaN and ±Infinity; a plain loop is ~8x faster than findIndex.
+  // v * 0 is ±0 for every finite v and NaN for NaN and ±Infinity: a pass without a branch per
+  // value (~1.6x faster than testing each) tells whether to search. Plain loops: ~8x faster than findIndex.
+  let sum = 0;
+  for (let i = 0; i < data.length; i++) sum += data[i]! * 0;
+  if (sum === 0) return -1;
   for (let i = 0; i < data.length; i++) if (data[i]! - data[i]! !== 0) return i;
   return -1;
 }
@@ -50,6 +60,42 @@ export function numbers(data: PreparedTensor['data']): ArrayLike<number> {
  * its dtypes. Errors name the batch by its 1-based `number`, the input and what was expected.
  */
 export function prepareBatch(layout: BatchLayout, batch: unknown, number: number): PreparedBatch {
+  return typedBatch(layout, batch) ?? checkedBatch(layout, batch, number);
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `record` has exactly the keys `names`. */
+function hasExactly(record: Record<string, unknown>, names: readonly string[]): boolean {
+  const keys = Object.keys(record);
+  if (keys.length !== names.length) return false;
+  for (const name of names) if (!keys.includes(name)) return false;
+  return true;
+}
+
+/**
+ * The batch of a training loop's hot path, without copies: every input and target a
+ * `{ data, dims }` already of its dtype and shape (layout.typed), with finite values.
+ * undefined for anything else, which `checkedBatch` then converts or refuses.
+ */
+function typedBatch(layout: BatchLayout, batch: unknown): PreparedBatch | undefined {
+  if (!Array.isArray(batch) || batch.length !== 2) return undefined;
+  const inputs: unknown = batch[0];
+  const target: unknown = batch[1];
+  if (!isRecord(inputs) || !hasExactly(inputs, layout.inputNames)) return undefined;
+  const values: unknown[] = [];
+  for (const name of layout.inputNames) values.push(inputs[name]);
+  const outputs = layout.outputNames;
+  if (outputs.length === 1) values.push(target);
+  else if (isRecord(target) && hasExactly(target, outputs)) for (const output of outputs) values.push(target[output]);
+  else return undefined;
+  const tensors = layout.typed.fromValues(values);
+  if (tensors === undefined) return undefined;
+  for (const info of layout.all) if (firstNonFinite(tensors[info.name]!) >= 0) return undefined;
+  return { tensors, size: tensors[layout.inputNames[0]!]!.dims[0]! };
+}
+
+function checkedBatch(layout: BatchLayout, batch: unknown, number: number): PreparedBatch {
   const where = `batch ${number}`;
   if (!Array.isArray(batch) || batch.length !== 2) {
     throw new RuntimeInputError(`${where}: expected [inputs, target], got ${Array.isArray(batch) ? `an array of ${batch.length}` : typeof batch}`);
@@ -104,11 +150,11 @@ export function isOneShot(source: Data): boolean {
  * The batches of one epoch. A re-iterable source (an array, a Set, an object with
  * [Symbol.iterator]) starts over each epoch; an iterator or generator object continues
  * where the last epoch stopped. `limit` caps the number of batches. A synchronous source
- * gives a synchronous iterable (`for await` then takes one tick per batch, not an async
- * generator's several).
+ * gives a synchronous iterator, whose `next()` the training loop calls without a promise
+ * per batch (`for await` takes a tick for each; an async generator several).
  */
-export function epochBatches<T>(source: Data<T>, cursor: { iterator?: Iterator<Batch<T>> | AsyncIterator<Batch<T>> }, limit: number): Iterable<Batch<T>> | AsyncIterable<Batch<T>> {
-  if (limit <= 0) return [];
+export function epochBatches<T>(source: Data<T>, cursor: { iterator?: Iterator<Batch<T>> | AsyncIterator<Batch<T>> }, limit: number): IterableIterator<Batch<T>> | AsyncIterableIterator<Batch<T>> {
+  if (limit <= 0) return [][Symbol.iterator]();
   const iterable = source as Partial<Iterable<Batch<T>> & AsyncIterable<Batch<T>>>;
   const isAsync = typeof iterable[Symbol.asyncIterator] === 'function';
   const make = isAsync ? iterable[Symbol.asyncIterator]!.bind(source) : iterable[Symbol.iterator]?.bind(source);

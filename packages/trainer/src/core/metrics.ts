@@ -90,6 +90,8 @@ export class EpochMetrics {
 
   /** `loss` then each metric, every name prefixed with `prefix`. */
   values(prefix = ''): Record<string, number> {
-    return Object.fromEntries([[`${prefix}loss`, this.loss.value], ...[...this.means].map(([k, m]) => [`${prefix}${k}`, m.value] as const)]);
+    const values: Record<string, number> = { [`${prefix}loss`]: this.loss.value };
+    for (const [k, m] of this.means) values[`${prefix}${k}`] = m.value;
+    return values;
   }
 }

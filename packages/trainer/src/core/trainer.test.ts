@@ -272,6 +272,33 @@ describe('trainer on onnxruntime-node', () => {
       expect(maxDiff(params[1]!, params[2]!)).toBeGreaterThan(0);
     });
 
+    it('runs the handlers of an event in order, each after the last one settled (a promise or another thenable); the strongest result wins', async () => {
+      const log: string[] = [];
+      const at = (s: LoopState) => `${s.epoch}.${s.iteration}`;
+      const t = trainer(xorModel(), 'binary_cross_entropy', 'sgd', quiet())
+        .on('iterationCompleted', async (s) => {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          log.push(`a${at(s)}`);
+          return s.epoch === 1 ? 'halt_loop' : undefined;
+        })
+        .on('iterationCompleted', (s) => {
+          const thenable = { then: (resolve: (r: string) => void) => (log.push(`b${at(s)}`), resolve(s.epoch === 0 ? 'halt_epoch' : 'continue')) };
+          return thenable as unknown as Promise<'halt_epoch' | 'continue'>;
+        })
+        .on('iterationCompleted', (s) => void log.push(`c${at(s)}`))
+        .on('halted', () => void log.push('halted'));
+      await t.run(data, {}, { epochs: 3, stepsPerRun: 1 });
+      expect(log).toEqual(['a0.0', 'b0.0', 'c0.0', 'a1.0', 'b1.0', 'c1.0', 'halted']);
+    });
+
+    it('a handler that throws, or whose promise rejects, ends the run with its error', async () => {
+      const run = (handler: () => unknown) => trainer(xorModel(), 'binary_cross_entropy', 'sgd', quiet()).on('iterationCompleted', handler as never).run(data);
+      await expect(run(() => {
+        throw new Error('thrown by a handler');
+      })).rejects.toThrow(/^thrown by a handler$/);
+      await expect(run(() => Promise.reject(new Error('rejected by a handler')))).rejects.toThrow(/^rejected by a handler$/);
+    });
+
     it('rejects unknown events and non-function handlers', () => {
       const t = trainer(xorModel(), 'binary_cross_entropy', 'sgd', quiet());
       expect(() => t.on('finished' as EventName, () => {})).toThrow(/on: unknown event "finished"; expected one of started, epochStarted/);
@@ -312,6 +339,8 @@ describe('trainer on onnxruntime-node', () => {
   describe('bad batches', () => {
     const good = fixed(3, 4).map(typed);
     const [x, y] = nested(xorBatch(4, 7)) as [{ x1: number[][]; x2: number[][] }, number[][]];
+    type Typed = { data: Float32Array; dims: number[] };
+    const [tx, ty] = typed(xorBatch(4, 7)) as [{ x1: Typed; x2: Typed }, Typed];
     const cases: [string, unknown, RegExp][] = [
       ['missing input', [{ x1: x.x1 }, y], /^epoch 1, batch 4: missing input 'x2'; the model expects inputs: x1, x2$/],
       ['unknown input', [{ ...x, x3: x.x1 }, y], /^epoch 1, batch 4: unknown input 'x3'/],
@@ -327,6 +356,15 @@ describe('trainer on onnxruntime-node', () => {
       ['a batch that is not a pair', [x], /^epoch 1, batch 4: expected \[inputs, target\], got an array of 1$/],
       ['a batch that is an object', { inputs: x, target: y }, /^epoch 1, batch 4: expected \[inputs, target\], got object$/],
       ['inputs given as an array', [[x.x1, x.x2], y], /^epoch 1, batch 4: inputs must be a record of input name to tensor, got an array$/],
+      // the same checks on { data, dims } of the model's dtype, which the trainer takes without copying
+      ['typed: missing input', [{ x1: tx.x1 }, ty], /^epoch 1, batch 4: missing input 'x2'; the model expects inputs: x1, x2$/],
+      ['typed: unknown input', [{ ...tx, x3: tx.x1 }, ty], /^epoch 1, batch 4: unknown input 'x3'/],
+      ['typed: wrong width', [{ ...tx, x1: { data: new Float32Array(8), dims: [4, 2] } }, ty], /^epoch 1, batch 4: input 'x1': expected shape \[batch, 1\], got \[4, 2\]$/],
+      ['typed: wrong rank', [{ ...tx, x2: { data: tx.x2.data, dims: [4] } }, ty], /^epoch 1, batch 4: input 'x2': expected shape \[batch, 1\], got \[4\] \(rank 2, got rank 1\)$/],
+      ['typed: data shorter than dims', [{ ...tx, x1: { data: tx.x1.data.subarray(1), dims: [4, 1] } }, ty], /^epoch 1, batch 4: input 'x1': data has 3 values but dims \[4, 1\] need 4$/],
+      ['typed: NaN in inputs', [{ ...tx, x2: { data: Float32Array.of(0, 1, NaN, 1), dims: [4, 1] } }, ty], /^epoch 1, batch 4: input 'x2' has NaN at flat index 2; expected finite numbers$/],
+      ['typed: Infinity in the target', [tx, { data: Float32Array.of(0, Infinity, 1, 1), dims: [4, 1] }], /^epoch 1, batch 4: input 'target' has Infinity at flat index 1; expected finite numbers$/],
+      ['typed: batch sizes differing between inputs and target', [tx, { data: ty.data.subarray(1), dims: [3, 1] }], /^epoch 1, batch 4: inputs 'x1' and 'target' disagree on dimension 'batch': 4 vs 3$/],
     ];
 
     let afterGood: ModelState;
@@ -615,6 +653,25 @@ describe('trainer on onnxruntime-node', () => {
       expect(out.dense_2!.dims).toEqual([2, 3]);
       await expect(trainer(m, 'binary_cross_entropy', 'sgd', quiet()).run([[batch[0], [[1], [0]]]])).rejects.toThrow(
         /^epoch 1, batch 1: the model has outputs dense_1, dense_2; the target must be a record with one tensor for each$/,
+      );
+    });
+
+    it('takes { data, dims } targets by output name as nested ones, and names what a target record lacks', async () => {
+      const a = input('a', { shape: [null, 2] });
+      const h = a.dense(4, { activation: 'tanh' });
+      const m = model([h.dense(1, { activation: 'sigmoid' }), h.dense(3, { activation: 'softmax' })]);
+      const losses = { dense_1: 'binary_cross_entropy', dense_2: 'categorical_cross_entropy' } as const;
+      const run = (batch: Batch) => trainer(m, losses, adam({ learningRate: 0.05 }), quiet()).run([batch, batch], {}, { epochs: 3 });
+      const nestedBatch: Batch = [{ a: [[1, 0], [0, 1]] }, { dense_1: [[1], [0]], dense_2: [[0, 0, 1], [1, 0, 0]] }];
+      const inputs = { a: { data: Float32Array.of(1, 0, 0, 1), dims: [2, 2] } };
+      const dense1 = { data: Float32Array.of(1, 0), dims: [2, 1] };
+      const typedBatch: Batch = [inputs, { dense_1: dense1, dense_2: { data: Float32Array.of(0, 0, 1, 1, 0, 0), dims: [2, 3] } }];
+      expect(maxDiff(await run(typedBatch), await run(nestedBatch))).toBe(0);
+      await expect(run([inputs, { dense_1: dense1 }])).rejects.toThrow(
+        /^epoch 1, batch 1: the target record has no target for 'dense_2'; the model's outputs are dense_1, dense_2$/,
+      );
+      await expect(run([inputs, { dense_1: dense1, dense_2: { data: new Float32Array(6), dims: [3, 2] } }])).rejects.toThrow(
+        /^epoch 1, batch 1: input 'target\.dense_2': expected shape \[batch, 3\], got \[3, 2\]$/,
       );
     });
   });

@@ -16,7 +16,8 @@ import { fitData, type FitInputs, type FitOptions, type FitResult, type FitTarge
 import { metrics, type MetricFn, type MetricName } from './metrics.js';
 import { progressLog, type ProgressOutput } from './progress.js';
 import type { SessionSettings } from './session.js';
-import { TrainingRun, type RunInit, type RunLimits, type RunSetup } from './training-run.js';
+import { isThenable } from './thenable.js';
+import { strongest, TrainingRun, type RunInit, type RunLimits, type RunSetup } from './training-run.js';
 import type { Data, Device, EventName, Handler, HandlerResult, LoopState } from './types.js';
 
 export interface TrainerOptions {
@@ -137,17 +138,15 @@ export class Trainer {
     return this;
   }
 
-  /** Run the handlers of `event`; the state is built only when there is a handler to see it. */
-  private async emit(event: EventName, state: () => LoopState): Promise<HandlerResult> {
+  /**
+   * Run the handlers of `event` in order, each after the last one's promise (if it returned
+   * one) settled; the state is built only when there is a handler to see it. The result is a
+   * promise only when a handler returned one.
+   */
+  private emit(event: EventName, state: () => LoopState): HandlerResult | Promise<HandlerResult> {
     const handlers = this.handlers.get(event)!;
     if (handlers.length === 0) return 'continue';
-    const snapshot = state();
-    let result: HandlerResult = 'continue';
-    for (const handler of handlers) {
-      const r = await handler(snapshot);
-      if (r === 'halt_loop' || (r === 'halt_epoch' && result !== 'halt_loop')) result = r;
-    }
-    return result;
+    return runHandlers(handlers, state(), 0, 'continue');
   }
 
   /** A line for the user (earlyStop's), on the progress output unless `log` is 0. */
@@ -203,6 +202,16 @@ export class Trainer {
   private getEvalModel(): EvalModel {
     return (this.evalModel ??= exportEval(this.model, this.losses));
   }
+}
+
+/** `handlers[from…]` on `snapshot`, `result` being the strongest result so far. */
+function runHandlers(handlers: readonly Handler[], snapshot: LoopState, from: number, result: HandlerResult): HandlerResult | Promise<HandlerResult> {
+  for (let i = from; i < handlers.length; i++) {
+    const r = handlers[i]!(snapshot);
+    if (isThenable(r)) return Promise.resolve(r).then((settled) => runHandlers(handlers, snapshot, i + 1, strongest(result, settled)));
+    result = strongest(result, r);
+  }
+  return result;
 }
 
 function runLimits(options: RunOptions, where: string): RunLimits {

@@ -21,7 +21,8 @@ import { BatchError, NonFiniteLossError } from './errors.js';
 import { EpochMetrics, type MetricFn } from './metrics.js';
 import { batchFeeds, checkDevice, createSession, hostCopier, type SessionSettings } from './session.js';
 import { chooseStepsPerRun } from './tuning.js';
-import type { Data, EventName, HandlerResult, LoopState } from './types.js';
+import { isThenable } from './thenable.js';
+import type { Batch, Data, EventName, HandlerResult, LoopState } from './types.js';
 
 /** What a run takes from its Trainer. */
 export interface RunSetup {
@@ -37,8 +38,11 @@ export interface RunSetup {
   readonly validation: Data | undefined;
   /** The eval model, built on first use. */
   readonly evalModel: () => EvalModel;
-  /** Runs the handlers of an event; the state is built only if one is registered. */
-  readonly emit: (event: EventName, state: () => LoopState) => Promise<HandlerResult>;
+  /**
+   * Runs the handlers of an event; the state is built only if one is registered. The result
+   * is a promise only when a handler returned one, so that a step waits on no promise for nothing.
+   */
+  readonly emit: (event: EventName, state: () => LoopState) => HandlerResult | Promise<HandlerResult>;
 }
 
 export interface RunLimits {
@@ -55,14 +59,15 @@ export type RunInit = ModelState | Checkpoint | Record<string, never>;
 export type Metrics = Readonly<Record<string, number>>;
 
 const halting = (r: HandlerResult): boolean => r === 'halt_epoch' || r === 'halt_loop';
-const strongest = (a: HandlerResult, b: HandlerResult): HandlerResult => (a === 'halt_loop' || b === 'halt_loop' ? 'halt_loop' : halting(a) || halting(b) ? 'halt_epoch' : 'continue');
+/** 'halt_loop' over 'halt_epoch' over going on. */
+export const strongest = (a: HandlerResult, b: HandlerResult): HandlerResult => (a === 'halt_loop' || b === 'halt_loop' ? 'halt_loop' : halting(a) || halting(b) ? 'halt_epoch' : 'continue');
 
 /** The train-step model of a run, exported and opened when the first batch shows its size. */
 interface OpenStep {
   readonly session: InferenceSession;
   readonly fused: boolean;
-  /** Output name → graph output of the predictions; empty when no metric reads them. */
-  readonly predictions: Readonly<Record<string, string>>;
+  /** Per output a metric reads: the graph output of its predictions and the target input; empty when no metric reads them. */
+  readonly predictions: readonly { readonly output: string; readonly predicted: string; readonly target: string }[];
 }
 
 /**
@@ -99,6 +104,13 @@ export class TrainingRun {
   private readonly lastEpoch: number;
   /** Metrics at the end of each epoch of this run (`fit`'s history). */
   readonly history: Metrics[] = [];
+  /** Builds the state handlers see (passed to `emit`, which calls it only when a handler listens). */
+  private readonly snapshot = (): LoopState => this.loopState();
+  // The state's functions act on the run as it is when they are called: made once, not per event.
+  private readonly stateParams = () => this.hostParams();
+  private readonly stateOptimizer = () => this.stateCopier.toHost(this.optimizerState);
+  private readonly stateCheckpoint = () => this.checkpoint();
+  private readonly stateRestore = (c: Checkpoint) => this.restore(c);
 
   private constructor(
     private readonly setup: RunSetup,
@@ -152,7 +164,8 @@ export class TrainingRun {
     // per step, not per run: the threads split the work of each node, and the steps of a run follow one another
     const flops = train.cost.fixed + first.size * train.cost.perRow;
     const session = await createSession(setup.backend, train.bytes, setup.settings, flops, deviceOutputs);
-    return { session, fused: sig.fused, predictions: sig.predictions };
+    const predicted = Object.entries(sig.predictions).map(([output, name]) => ({ output, predicted: name, target: sig.targets[output]!.name }));
+    return { session, fused: sig.fused, predictions: predicted };
   }
 
   /** The epoch loop: `started`, each epoch, `halted` if a handler ended the loop, `completed`. Returns the final parameters. */
@@ -195,11 +208,16 @@ export class TrainingRun {
       chunk = [];
       control = await this.runChunk(full);
     };
-    let number = 0;
-    for await (const batch of epochBatches(data, this.cursor, this.limits.iterations)) {
+    const batches = epochBatches(data, this.cursor, this.limits.iterations);
+    for (let number = 1; ; number++) {
+      const next = batches.next();
+      const read = next instanceof Promise ? await next : (next as IteratorResult<Batch>);
+      if (read.done) break;
+      // as `for await` would: a synchronous source may give promises of batches
+      const batch: unknown = isThenable(read.value) ? await read.value : read.value;
       let prepared: PreparedBatch;
       try {
-        prepared = prepareBatch(this.layout, batch, ++number);
+        prepared = prepareBatch(this.layout, batch, number);
       } catch (error) {
         if (!(error instanceof RuntimeInputError)) throw error;
         await flush();
@@ -221,28 +239,31 @@ export class TrainingRun {
   private async runChunk(chunk: readonly PreparedBatch[]): Promise<HandlerResult> {
     const { sig } = this;
     const { session, fused, predictions } = (this.open ??= await this.openStep(chunk[0]!));
-    const feeds = { ...batchFeeds(this.setup.backend, chunk, fused), ...this.params, ...this.optimizerState, [sig.lr]: this.lr, [sig.step]: this.scalar(this.step + 1) };
+    const feeds = batchFeeds(this.setup.backend, chunk, fused);
+    Object.assign(feeds, this.params, this.optimizerState);
+    feeds[sig.lr] = this.lr;
+    feeds[sig.step] = this.scalar(this.step + 1);
     const out = await session.run(feeds);
     const losses = out[sig.loss]!.data as Float32Array;
     const bad = losses.findIndex((l) => !Number.isFinite(l));
     if (bad >= 0) throw await this.nonFiniteLoss(losses, bad);
     this.previous = { params: this.params, step: this.step };
-    this.params = Object.fromEntries(sig.params.map((p) => [p.name, out[p.next]!]));
-    this.optimizerState = Object.fromEntries(sig.state.map((s) => [s.name, out[s.next]!]));
+    this.params = carried(sig.params, out);
+    this.optimizerState = carried(sig.state, out);
     let control: HandlerResult = 'continue';
     for (let k = 0; k < chunk.length; k++) {
       this.step++;
       this.iteration++;
       this.lastLoss = losses[k]!;
       this.epochMetrics.addLoss(this.lastLoss);
-      for (const [o, name] of Object.entries(predictions)) {
+      for (const { output, predicted: name, target } of predictions) {
         const predicted = out[name]!;
-        const target = chunk[k]!.tensors[sig.targets[o]!.name]!;
         const perStep = predicted.data.length / (fused ? chunk.length : 1);
         const slice = (predicted.data as Float32Array).subarray(k * perStep, (k + 1) * perStep);
-        this.epochMetrics.addOutput(o, slice, numbers(target.data), fused ? predicted.dims.slice(1) : predicted.dims);
+        this.epochMetrics.addOutput(output, slice, numbers(chunk[k]!.tensors[target]!.data), fused ? predicted.dims.slice(1) : predicted.dims);
       }
-      control = strongest(control, await this.emit('iterationCompleted'));
+      const result = this.emit('iterationCompleted');
+      control = strongest(control, result instanceof Promise ? await result : result);
     }
     return control;
   }
@@ -288,8 +309,8 @@ export class TrainingRun {
     return means.values('validation_');
   }
 
-  private emit(event: EventName): Promise<HandlerResult> {
-    return this.setup.emit(event, () => this.loopState());
+  private emit(event: EventName): HandlerResult | Promise<HandlerResult> {
+    return this.setup.emit(event, this.snapshot);
   }
 
   private loopState(): LoopState {
@@ -302,15 +323,15 @@ export class TrainingRun {
       loss: this.lastLoss,
       metrics: this.metrics(),
       restoredEpoch: this.restoredEpoch,
-      params: () => this.hostParams(),
-      optimizerState: () => this.stateCopier.toHost(this.optimizerState),
-      checkpoint: () => this.checkpoint(),
-      restore: (c) => this.restore(c),
+      params: this.stateParams,
+      optimizerState: this.stateOptimizer,
+      checkpoint: this.stateCheckpoint,
+      restore: this.stateRestore,
     };
   }
 
   private metrics(): Metrics {
-    return { ...this.epochMetrics.values(), ...this.validationMetrics };
+    return Object.assign(this.epochMetrics.values(), this.validationMetrics);
   }
 
   private async checkpoint(): Promise<Checkpoint> {
@@ -367,6 +388,13 @@ function startingPoint(model: ModelLike, compiled: CompiledModel, init: RunInit,
   const params = Object.keys(init).length === 0 ? initParams(model, { seed }) : (init as ModelState);
   checkState(compiled, params, 'run');
   return { params, optimizer: zeros(), step: 0, epoch: 0 };
+}
+
+/** The tensors carried to the next run: each slot's `.next` output, by the slot's name. */
+function carried(slots: readonly { readonly name: string; readonly next: string }[], out: InferenceSession.ReturnType): Record<string, Tensor> {
+  const tensors: Record<string, Tensor> = {};
+  for (const slot of slots) tensors[slot.name] = out[slot.next]!;
+  return tensors;
 }
 
 /** Bytes of one prepared batch's data inputs and targets. */
