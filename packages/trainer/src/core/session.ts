@@ -1,6 +1,6 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { exportCopy, type ModelState } from '@onnxpipe/graph-builder';
-import { chooseThreads, threadOptions, type OrtBackend, type PreparedTensor } from '@onnxpipe/runtime';
+import { chooseThreads, threadOptions, type OrtBackend } from '@onnxpipe/runtime';
 import { DeviceError } from './errors.js';
 import type { Device } from './types.js';
 import type { PreparedBatch } from './batches.js';
@@ -99,22 +99,9 @@ export function hostCopier(backend: OrtBackend, settings: SessionSettings, specs
   };
 }
 
-/** Feeds for the data inputs and targets: one batch as is, or K batches stacked along a new leading axis. */
-export function batchFeeds(backend: OrtBackend, chunk: readonly PreparedBatch[], fused: boolean): Record<string, Tensor> {
+/** Feeds for the data inputs and targets of one batch. */
+export function batchFeeds(backend: OrtBackend, batch: PreparedBatch): Record<string, Tensor> {
   const feeds: Record<string, Tensor> = {};
-  for (const name of Object.keys(chunk[0]!.tensors)) {
-    const first = chunk[0]!.tensors[name]!;
-    feeds[name] = fused ? stack(backend, chunk.map((b) => b.tensors[name]!)) : new backend.Tensor(first.dtype as 'float32', first.data, first.dims);
-  }
+  for (const [name, t] of Object.entries(batch.tensors)) feeds[name] = new backend.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims);
   return feeds;
 }
-
-function stack(backend: OrtBackend, parts: readonly PreparedTensor[]): Tensor {
-  const first = parts[0]!;
-  const size = first.data.length;
-  const Ctor = first.data.constructor as new (n: number) => Float32Array;
-  const data = new Ctor(size * parts.length);
-  parts.forEach((p, i) => data.set(p.data as Float32Array, i * size));
-  return new backend.Tensor(first.dtype as 'float32', data, [parts.length, ...first.dims]);
-}
-

@@ -107,6 +107,31 @@ describe('trainer on onnxruntime-node', () => {
       });
     }
 
+    it('a source that refills the same buffers for every batch (stepsPerRun 7, with an accuracy metric)', async () => {
+      const rows = batches[0]!.y.length;
+      const buffers = { x1: new Float32Array(rows), x2: new Float32Array(rows), y: new Float32Array(rows) };
+      const dims = [rows, 1];
+      function* refilled(): Generator<Batch> {
+        for (const b of batches) {
+          buffers.x1.set(b.x1);
+          buffers.x2.set(b.x2);
+          buffers.y.set(b.y);
+          yield [{ x1: { data: buffers.x1, dims }, x2: { data: buffers.x2, dims } }, { data: buffers.y, dims }];
+        }
+      }
+      const accuracies: number[] = [];
+      const state = await trainer(xorModel(), 'binary_cross_entropy', sgd({ learningRate: lr }), quiet({ metrics: ['accuracy'] }))
+        .on('epochCompleted', (s) => void accuracies.push(s.metrics.accuracy!))
+        .run(refilled(), {}, { stepsPerRun: 7 });
+      const ref = reference(batches);
+      expect(maxDiff(state, Object.fromEntries(Object.entries(ref.params).map(([k, v]) => [k, { data: v, dims: state[k]!.dims }])))).toBeLessThan(1e-5);
+      const copied = await trainer(xorModel(), 'binary_cross_entropy', sgd({ learningRate: lr }), quiet({ metrics: ['accuracy'] }))
+        .on('epochCompleted', (s) => void accuracies.push(s.metrics.accuracy!))
+        .run(batches.map(typed), {}, { stepsPerRun: 7 });
+      expect(maxDiff(state, copied)).toBe(0);
+      expect(accuracies[0]).toBe(accuracies[1]);
+    });
+
     it('across epochs (2 × 10 batches, stepsPerRun 7) and from a given ModelState', async () => {
       const ten = batches.slice(0, 10);
       const start = initParams(xorModel(), { seed: 11 });

@@ -19,6 +19,7 @@ import { batchLayout, epochBatches, numbers, prepareBatch, type BatchLayout, typ
 import { isCheckpoint, type Checkpoint } from './checkpoint-format.js';
 import { BatchError, NonFiniteLossError } from './errors.js';
 import { EpochMetrics, type MetricFn } from './metrics.js';
+import { StepChunk } from './chunk.js';
 import { batchFeeds, checkDevice, createSession, hostCopier, type SessionSettings } from './session.js';
 import { chooseStepsPerRun } from './tuning.js';
 import { isThenable } from './thenable.js';
@@ -94,6 +95,8 @@ export class TrainingRun {
   private evalSession: InferenceSession | undefined;
   private open: OpenStep | undefined;
   private stepsPerRun: number | undefined;
+  /** The batches of the next run, stacked as they arrive. */
+  private chunk: StepChunk | undefined;
   /** Where a one-shot data iterator stands between epochs. */
   private readonly cursor = {};
   private readonly layout: BatchLayout;
@@ -150,11 +153,11 @@ export class TrainingRun {
   }
 
   /**
-   * Export the train step and open its session, for batches like `first`: K steps per run
+   * Export the train step and open its session, for batches of `rows` rows: K steps per run
    * (fused when K > 1), the predictions only when a metric reads them, and the intra-op
    * threads from the FLOPs of one step.
    */
-  private async openStep(first: PreparedBatch): Promise<OpenStep> {
+  private async openStep(rows: number): Promise<OpenStep> {
     const { setup } = this;
     const stepsPerRun = this.stepsPerRun!;
     const predictions = setup.metricFns.length > 0;
@@ -162,7 +165,7 @@ export class TrainingRun {
     const sig = train.signature;
     const deviceOutputs = [...sig.params, ...sig.state].map((slot) => slot.next);
     // per step, not per run: the threads split the work of each node, and the steps of a run follow one another
-    const flops = train.cost.fixed + first.size * train.cost.perRow;
+    const flops = train.cost.fixed + rows * train.cost.perRow;
     const session = await createSession(setup.backend, train.bytes, setup.settings, flops, deviceOutputs);
     const predicted = Object.entries(sig.predictions).map(([output, name]) => ({ output, predicted: name, target: sig.targets[output]!.name }));
     return { session, fused: sig.fused, predictions: predicted };
@@ -200,13 +203,12 @@ export class TrainingRun {
 
   /** Read the epoch's batches and run them in chunks of up to K batches of one size. */
   private async trainEpoch(data: Data): Promise<HandlerResult> {
-    let chunk: PreparedBatch[] = [];
     let control: HandlerResult = 'continue';
     const flush = async () => {
-      if (chunk.length === 0) return;
-      const full = chunk;
-      chunk = [];
-      control = await this.runChunk(full);
+      const chunk = this.chunk;
+      if (!chunk || chunk.length === 0) return;
+      control = await this.runChunk(chunk);
+      chunk.clear();
     };
     const batches = epochBatches(data, this.cursor, this.limits.iterations);
     for (let number = 1; ; number++) {
@@ -225,10 +227,11 @@ export class TrainingRun {
         throw new BatchError(`epoch ${this.epoch + 1}, ${error.message}`, await this.hostParams(), { cause: error });
       }
       this.stepsPerRun ??= Math.min(chooseStepsPerRun(bytesOf(prepared)), this.limits.iterations);
-      if (chunk.length > 0 && chunk[0]!.size !== prepared.size) await flush();
+      const chunk = (this.chunk ??= new StepChunk(this.stepsPerRun));
+      if (chunk.length > 0 && chunk.size !== prepared.size) await flush();
       if (halting(control)) break;
       chunk.push(prepared);
-      if (chunk.length === this.stepsPerRun) await flush();
+      if (chunk.full) await flush();
       if (halting(control)) break;
     }
     if (!halting(control)) await flush();
@@ -236,10 +239,10 @@ export class TrainingRun {
   }
 
   /** One onnxruntime run over `chunk` (K steps when fused), then `iterationCompleted` for each step. */
-  private async runChunk(chunk: readonly PreparedBatch[]): Promise<HandlerResult> {
+  private async runChunk(chunk: StepChunk): Promise<HandlerResult> {
     const { sig } = this;
-    const { session, fused, predictions } = (this.open ??= await this.openStep(chunk[0]!));
-    const feeds = batchFeeds(this.setup.backend, chunk, fused);
+    const { session, fused, predictions } = (this.open ??= await this.openStep(chunk.size));
+    const feeds = chunk.feeds(this.setup.backend, fused);
     Object.assign(feeds, this.params, this.optimizerState);
     feeds[sig.lr] = this.lr;
     feeds[sig.step] = this.scalar(this.step + 1);
@@ -260,7 +263,7 @@ export class TrainingRun {
         const predicted = out[name]!;
         const perStep = predicted.data.length / (fused ? chunk.length : 1);
         const slice = (predicted.data as Float32Array).subarray(k * perStep, (k + 1) * perStep);
-        this.epochMetrics.addOutput(output, slice, numbers(chunk[k]!.tensors[target]!.data), fused ? predicted.dims.slice(1) : predicted.dims);
+        this.epochMetrics.addOutput(output, slice, numbers(chunk.stepData(target, k)), fused ? predicted.dims.slice(1) : predicted.dims);
       }
       const result = this.emit('iterationCompleted');
       control = strongest(control, result instanceof Promise ? await result : result);
@@ -298,7 +301,7 @@ export class TrainingRun {
       }
       const evalModel = this.setup.evalModel();
       this.evalSession ??= await createSession(this.setup.backend, evalModel.bytes, this.setup.settings, evalModel.cost.fixed + prepared.size * evalModel.cost.perRow);
-      const out = await this.evalSession.run({ ...batchFeeds(this.setup.backend, [prepared], false), ...this.params });
+      const out = await this.evalSession.run({ ...batchFeeds(this.setup.backend, prepared), ...this.params });
       means.addLoss((out[this.sig.loss]!.data as Float32Array)[0]!, prepared.size);
       for (const o of this.outputs) {
         const predicted = out[this.sig.predictions[o]!]!;

@@ -1,9 +1,9 @@
-/** The most optimizer steps one run fuses by default: the XOR guide's step is ~20 µs, and 128 steps bring onnxruntime's per-run cost (~15-30 µs) below 1% of it. */
+/** The most optimizer steps one run fuses by default: the XOR guide's step is ~10 µs, and 128 steps bring onnxruntime's per-run cost (~15-30 µs) to ~2% of it. */
 export const MAX_STEPS_PER_RUN = 128;
 
 /**
  * By default, the stacked batches of one run (data inputs and targets) take at most this many
- * bytes: they are held twice during the run (the prepared batches and their stacked copy), and
+ * bytes: each batch is copied into the stack as it arrives, and the stack is kept for the next run;
  * steps big enough to fill it gain nothing from more fusing (the MLP's 8 ms step amortises a
  * ~2 ms run cost to 3% at K = 8 already).
  */
