@@ -303,8 +303,8 @@ function emitScan(b: GraphBuilder, r: Resolved, optimizer: Optimizer, outer: Ste
   const stepOptimizer: Optimizer = carried ? { ...optimizer, prepare: carried.prepare ?? optimizer.prepare, update: carried.update } : optimizer;
   const initialState = carried ? outer.state.map((slots) => carried.enter(b, slots)) : outer.state;
   const scan = new ScanBody(b);
-  const params = r.fed.map((p) => scan.state(`loop.${p.name}`, p.dtype, p.shape));
-  const state = r.fed.filter((p) => p.trainable).map((p) => optimizer.slots.map((slot) => scan.state(`loop.${p.name}.${slot}`, p.dtype, p.shape)));
+  const params = r.fed.map((p) => scan.state(`state.${p.name}`, p.dtype, p.shape));
+  const state = r.fed.filter((p) => p.trainable).map((p) => optimizer.slots.map((slot) => scan.state(`state.${p.name}.${slot}`, p.dtype, p.shape)));
   // The step numbers of the run, and the optimizer's per-step scalars (Adam's bias corrections)
   // for every step at once, outside the body; each iteration takes its own slice.
   const toFloat = { to: onnxDataType[r.dtype] };
