@@ -1,4 +1,4 @@
-import type { GraphBuilder } from './ir/builder.js';
+import { valuesRead, type GraphBuilder } from './ir/builder.js';
 import type { Attrs, DType, Node, Shape, SubGraph, Value } from './ir/types.js';
 import type { OpName } from './ops/index.js';
 import { stackedNode } from './stacked.js';
@@ -67,7 +67,7 @@ export class ScanBody {
     const closed = this.body.close(name);
     // slices no node reads: dropped from the body and the Scan's inputs
     const read = new Set<Value>(closed.outputs);
-    for (const node of closed.nodes) for (const v of node.inputs) if (v) read.add(v);
+    for (const node of closed.nodes) for (const v of valuesRead(node)) read.add(v);
     const slices = closed.inputs.slice(this.states.length).filter((v) => read.has(v));
     const body: SubGraph = { ...closed, inputs: [...this.states, ...slices] };
     const outs = this.outer.opMulti('Scan', [...initial, ...slices.map((s) => this.stackedOf.get(s)!)], { body, num_scan_inputs: slices.length }, next.length + scanned.length);

@@ -249,7 +249,7 @@ function attrFits(type: AttrType, value: unknown): boolean {
 }
 
 /** Every value a node reads, including the outer values its subgraphs read. */
-function valuesRead(node: Node): Value[] {
+export function valuesRead(node: Node): Value[] {
   const read = node.inputs.filter((v): v is Value => v !== null);
   for (const attr of Object.values(node.attrs)) {
     if (typeof attr === 'object' && attr !== null && 'kind' in attr && attr.kind === 'graph') {
