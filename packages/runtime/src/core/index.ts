@@ -12,7 +12,7 @@ export type {
   TensorInfo,
   TensorLike,
 } from './types.js';
-export { checkInputNames, prepareInputs, type PreparedTensor } from './inputs.js';
+export { checkInputNames, prepareInputs, sameNames, type PreparedTensor } from './inputs.js';
 export { TypedInputs } from './typed-inputs.js';
 export { nest } from './nested.js';
 export { outputTensor } from './outputs.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prepareInputs } from './inputs.js';
+import { prepareInputs, sameNames } from './inputs.js';
 import type { TensorInfo } from './types.js';
 
 const x1: TensorInfo = { name: 'x1', dtype: 'float32', shape: ['batch', 1] };
@@ -66,5 +66,15 @@ describe('prepareInputs', () => {
       { name: 'v', dtype: 'float32', shape: null },
     ];
     expect(prepareInputs(free, { u: [[1], [2]], v: [[[3]]] }).v?.dims).toEqual([1, 1, 1]);
+  });
+});
+
+describe('sameNames', () => {
+  it('is true only for exactly the names, in any order', () => {
+    expect(sameNames(['x2', 'x1'], ['x1', 'x2'])).toBe(true);
+    expect(sameNames([], [])).toBe(true);
+    expect(sameNames(['x1'], ['x1', 'x2'])).toBe(false);
+    expect(sameNames(['x1', 'x3'], ['x1', 'x2'])).toBe(false);
+    expect(sameNames(['x1', 'x2', 'x3'], ['x1', 'x2'])).toBe(false);
   });
 });

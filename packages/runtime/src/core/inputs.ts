@@ -14,10 +14,17 @@ export const formatShape = (shape: readonly Dim[]) => `[${shape.join(', ')}]`;
 
 const expectedNames = (infos: readonly TensorInfo[]) => `the model expects inputs: ${infos.map((i) => i.name).join(', ')}`;
 
+/** True when `keys` (a record's own keys, so each at most once) are exactly `names`. */
+export function sameNames(keys: readonly string[], names: readonly string[]): boolean {
+  if (keys.length !== names.length) return false;
+  for (const name of names) if (!keys.includes(name)) return false;
+  return true;
+}
+
 /** Throws unless `names` are exactly the model's input names; `prefix` locates the record (e.g. a batch row). */
 export function checkInputNames(infos: readonly TensorInfo[], names: readonly string[], prefix = ''): void {
   // the common case, without building sets: every input given once
-  if (names.length === infos.length && infos.every((i) => names.includes(i.name))) return;
+  if (sameNames(names, infos.map((i) => i.name))) return;
   const known = new Set(infos.map((i) => i.name));
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length > 0) {

@@ -1,5 +1,5 @@
 import { DTYPES, type Dtype, type NumericArray } from './dtypes.js';
-import type { PreparedTensor } from './inputs.js';
+import { sameNames, type PreparedTensor } from './inputs.js';
 import type { TensorInfo } from './types.js';
 
 /** An axis of a declared shape: a fixed size (≥ 0), ANY_SIZE for `'?'`, or SYMBOL_BASE − k for the k-th symbolic name. */
@@ -26,6 +26,7 @@ interface InputRule {
  */
 export class TypedInputs {
   private readonly rules: readonly InputRule[];
+  private readonly names: readonly string[];
   /** Per symbolic name, the size bound in the current call; reset at the start of each. */
   private readonly bound: number[];
 
@@ -44,15 +45,14 @@ export class TypedInputs {
         }) ?? null,
     }));
     this.bound = symbols.map(() => UNBOUND);
+    this.names = infos.map((info) => info.name);
   }
 
   /** `inputs` by name: exactly the declared names, each a value as described above. */
   fromRecord(inputs: unknown): Record<string, PreparedTensor> | undefined {
     if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) return undefined;
-    const names = Object.keys(inputs);
+    if (!sameNames(Object.keys(inputs), this.names)) return undefined;
     const { rules } = this;
-    if (names.length !== rules.length) return undefined;
-    for (const rule of rules) if (!names.includes(rule.name)) return undefined;
     this.bound.fill(UNBOUND);
     const prepared: Record<string, PreparedTensor> = {};
     for (const rule of rules) {

@@ -1,4 +1,4 @@
-import { checkInputNames, prepareInputs, RuntimeInputError, TypedInputs, type PreparedTensor, type TensorInfo } from '@onnxpipe/runtime';
+import { checkInputNames, prepareInputs, RuntimeInputError, sameNames, TypedInputs, type PreparedTensor, type TensorInfo } from '@onnxpipe/runtime';
 import type { TrainStepSignature } from '@onnxpipe/graph-builder';
 import type { Batch, Data } from './types.js';
 
@@ -65,14 +65,6 @@ export function prepareBatch(layout: BatchLayout, batch: unknown, number: number
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** `record` has exactly the keys `names`. */
-function hasExactly(record: Record<string, unknown>, names: readonly string[]): boolean {
-  const keys = Object.keys(record);
-  if (keys.length !== names.length) return false;
-  for (const name of names) if (!keys.includes(name)) return false;
-  return true;
-}
-
 /**
  * The batch of a training loop's hot path, without copies: every input and target a
  * `{ data, dims }` already of its dtype and shape (layout.typed), with finite values.
@@ -82,12 +74,12 @@ function typedBatch(layout: BatchLayout, batch: unknown): PreparedBatch | undefi
   if (!Array.isArray(batch) || batch.length !== 2) return undefined;
   const inputs: unknown = batch[0];
   const target: unknown = batch[1];
-  if (!isRecord(inputs) || !hasExactly(inputs, layout.inputNames)) return undefined;
+  if (!isRecord(inputs) || !sameNames(Object.keys(inputs), layout.inputNames)) return undefined;
   const values: unknown[] = [];
   for (const name of layout.inputNames) values.push(inputs[name]);
   const outputs = layout.outputNames;
   if (outputs.length === 1) values.push(target);
-  else if (isRecord(target) && hasExactly(target, outputs)) for (const output of outputs) values.push(target[output]);
+  else if (isRecord(target) && sameNames(Object.keys(target), outputs)) for (const output of outputs) values.push(target[output]);
   else return undefined;
   const tensors = layout.typed.fromValues(values);
   if (tensors === undefined) return undefined;
